@@ -105,7 +105,7 @@ func TestParsePolicyRoundTrip(t *testing.T) {
 		{name: "empty", doc: "", want: `{"Version":"1","Statement":[]}`},
 		{name: "single statement object", doc: `{"Version":"1","Statement":` + foreignECS + `}`, want: `{"Version":"1","Statement":[` + foreignECS + `]}`},
 		{name: "unknown top-level kept", doc: `{"Statement":[],"Version":"1","X-Note":{"a":1}}`, want: `{"Version":"1","Statement":[],"X-Note":{"a":1}}`},
-		{name: "whitespace compacted", doc: "{\"Version\": \"1\", \"Statement\": [ {\"Effect\" : \"Deny\"} ]}", want: `{"Version":"1","Statement":[{"Effect" :"Deny"}]}`},
+		{name: "whitespace compacted", doc: "{\"Version\": \"1\", \"Statement\": [ {\"Effect\" : \"Deny\"} ]}", want: `{"Version":"1","Statement":[{"Effect":"Deny"}]}`},
 		{name: "not json", doc: "{", wantErr: true},
 		{name: "statement not object", doc: `{"Statement":["x"]}`, wantErr: true},
 	}

@@ -1,0 +1,253 @@
+package rrsa
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
+	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
+)
+
+// knownAddon describes an ACK add-on whose pods use RRSA: which service account it runs as and
+// which RAM permissions it needs.
+type knownAddon struct {
+	Name           string   `json:"name"`
+	Namespace      string   `json:"namespace"`
+	ServiceAccount string   `json:"serviceAccount"`
+	Actions        []string `json:"actions"`
+	Description    string   `json:"description"`
+}
+
+// The role and policy names match what ack-ram-tool creates, so running either tool after the
+// other updates the same role and policy instead of creating duplicates.
+func (a knownAddon) roleName(clusterID string) string { return a.Name + "-" + clusterID }
+func (a knownAddon) policyName() string               { return "ack-addon-policy-" + a.Name }
+
+// policyDocument is the custom policy the add-on needs.
+func (a knownAddon) policyDocument() string {
+	b, _ := json.Marshal(map[string]any{
+		"Version": rrsa.PolicyVersion,
+		"Statement": []any{map[string]any{
+			"Effect":   "Allow",
+			"Action":   a.Actions,
+			"Resource": "*",
+		}},
+	})
+	return string(b)
+}
+
+// knownAddons is the registry of add-ons setup-addon can configure.
+func knownAddons() map[string]knownAddon {
+	list := []knownAddon{
+		{
+			Name: "kritis-validation-hook", Namespace: "kube-system", ServiceAccount: "kritis",
+			Actions:     []string{"cr:ListInstance", "cr:ListMetadataOccurrences"},
+			Description: "verifies container image signatures (reads ACR instances and signature metadata)",
+		},
+		{
+			Name: "ack-erdma-controller", Namespace: "ack-erdma-controller", ServiceAccount: "ack-erdma-controller",
+			Actions: []string{
+				"ecs:DescribeInstances", "ecs:DescribeInstanceTypes", "ecs:DescribeNetworkInterfaces",
+				"ecs:CreateNetworkInterface", "ecs:AttachNetworkInterface", "ecs:ModifyNetworkInterfaceAttribute",
+			},
+			Description: "manages elastic RDMA interfaces (creates and attaches ENIs)",
+		},
+	}
+	m := make(map[string]knownAddon, len(list))
+	for _, a := range list {
+		m[a.Name] = a
+	}
+	return m
+}
+
+func sortedAddonNames() []string {
+	var names []string
+	for n := range knownAddons() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (o *rootOptions) printAddons(output string) error {
+	reg := knownAddons()
+	names := sortedAddonNames()
+	if output == "json" || output == "yaml" {
+		list := make([]knownAddon, 0, len(names))
+		for _, n := range names {
+			list = append(list, reg[n])
+		}
+		return printStructured(o.streams.Out, output, list)
+	}
+	tw := tabwriter.NewWriter(o.streams.Out, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "ADDON\tSERVICE ACCOUNT\tDESCRIPTION")
+	for _, n := range names {
+		a := reg[n]
+		fmt.Fprintf(tw, "%s\t%s/%s\t%s\n", a.Name, a.Namespace, a.ServiceAccount, a.Description)
+	}
+	return tw.Flush()
+}
+
+func newListAddonsCommand(o *rootOptions) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:     "list-addons",
+		Short:   "List the add-ons setup-addon knows how to configure",
+		Example: `  kubectl ack-rrsa list-addons -o yaml`,
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if err := validateOutput(output, "", "table", "json", "yaml"); err != nil {
+				return err
+			}
+			return o.printAddons(output)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "Output format: table, json or yaml")
+	return cmd
+}
+
+func newSetupAddonCommand(o *rootOptions) *cobra.Command {
+	var (
+		name      string
+		list, yes bool
+	)
+	cmd := &cobra.Command{
+		Use:   "setup-addon",
+		Short: "Create the RAM policy, role and RRSA association an add-on needs",
+		Long: `Configure RRSA for a known add-on: create (or update with a new version when the document
+differs) the custom policy it needs, create its RAM role if missing, trust the add-on's service
+account, and attach the policy. --list (or list-addons) shows the known add-ons.`,
+		Example: `  kubectl ack-rrsa setup-addon --list
+  kubectl ack-rrsa setup-addon --addon-name kritis-validation-hook -y`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if list {
+				return o.printAddons("")
+			}
+			addon, ok := knownAddons()[name]
+			if !ok {
+				if name == "" {
+					return fmt.Errorf("--addon-name is required; known add-ons: %s", strings.Join(sortedAddonNames(), ", "))
+				}
+				return fmt.Errorf("unknown add-on %q; known add-ons: %s", name, strings.Join(sortedAddonNames(), ", "))
+			}
+			ctx := cmd.Context()
+			s, err := o.newSession(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := s.rrsaCluster(ctx); err != nil {
+				return err
+			}
+			if err := o.confirm(yes, fmt.Sprintf("Set up RAM policy %q and role %q for add-on %s in cluster %s?",
+				addon.policyName(), addon.roleName(s.clusterID), addon.Name, s.clusterID)); err != nil {
+				return err
+			}
+			if err := o.ensurePolicy(ctx, s, addon); err != nil {
+				return err
+			}
+			return o.associate(ctx, s, associateParams{
+				roleName: addon.roleName(s.clusterID), namespace: addon.Namespace, serviceAccount: addon.ServiceAccount,
+				createRole: true, yes: true, customPolicies: []string{addon.policyName()},
+			})
+		},
+	}
+	cmd.Flags().StringVar(&name, "addon-name", "", "Add-on to set up (see --list)")
+	cmd.Flags().BoolVar(&list, "list", false, "List the known add-ons and exit")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "Do not ask for confirmation")
+	return cmd
+}
+
+// ensurePolicy creates the add-on's custom policy, or adds a new default version when the
+// existing document differs.
+func (o *rootOptions) ensurePolicy(ctx context.Context, s *session, a knownAddon) error {
+	doc := a.policyDocument()
+	pol, err := s.clients.RAM.GetPolicy(ctx, a.policyName(), "Custom")
+	switch {
+	case errors.Is(err, cloud.ErrNotFound):
+		if _, err := s.clients.RAM.CreatePolicy(ctx, a.policyName(), doc, "Permissions for ACK add-on "+a.Name); err != nil {
+			return fmt.Errorf("create RAM policy %q: %w", a.policyName(), err)
+		}
+		fmt.Fprintf(o.streams.Out, "Created RAM policy %q\n", a.policyName())
+	case err != nil:
+		return fmt.Errorf("get RAM policy %q: %w", a.policyName(), err)
+	case rrsa.Equal(pol.Document, doc):
+		fmt.Fprintf(o.streams.Out, "RAM policy %q is up to date\n", a.policyName())
+	default:
+		if err := s.clients.RAM.CreatePolicyVersion(ctx, a.policyName(), doc, true); err != nil {
+			return fmt.Errorf("update RAM policy %q with a new version: %w", a.policyName(), err)
+		}
+		fmt.Fprintf(o.streams.Out, "Updated RAM policy %q with a new default version\n", a.policyName())
+	}
+	return nil
+}
+
+// helperAddonName is the add-on that injects RRSA credentials into pods.
+const helperAddonName = "ack-pod-identity-webhook"
+
+func newInstallHelperAddonCommand(o *rootOptions) *cobra.Command {
+	var (
+		yes  bool
+		wait = waitOptions{timeout: 10 * time.Minute, interval: 5 * time.Second}
+	)
+	cmd := &cobra.Command{
+		Use:   "install-helper-addon",
+		Short: "Install the " + helperAddonName + " add-on and wait for it",
+		Long: `Install the ` + helperAddonName + ` add-on, which injects RRSA credentials (role ARN, OIDC
+provider ARN and token file) into pods whose service account is annotated for a role.`,
+		Example: `  kubectl ack-rrsa install-helper-addon -y`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if wait.interval <= 0 || wait.timeout <= 0 {
+				return fmt.Errorf("--poll-interval and --timeout must be positive")
+			}
+			ctx := cmd.Context()
+			s, err := o.newSession(ctx)
+			if err != nil {
+				return err
+			}
+			if installed, err := o.addonInstalled(ctx, s, helperAddonName); err != nil {
+				return err
+			} else if installed {
+				fmt.Fprintf(o.streams.Out, "Add-on %s is already installed in cluster %s; nothing to do\n", helperAddonName, s.clusterID)
+				return nil
+			}
+			if err := o.confirm(yes, fmt.Sprintf("Install add-on %s in cluster %s?", helperAddonName, s.clusterID)); err != nil {
+				return err
+			}
+			taskID, err := s.clients.CS.InstallClusterAddons(ctx, s.clusterID, []cloud.AddonInstall{{Name: helperAddonName}})
+			if err != nil {
+				return fmt.Errorf("install add-on %s: %w", helperAddonName, err)
+			}
+			if err := o.waitTask(ctx, s, taskID, "add-on "+helperAddonName+" to be installed", wait, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(o.streams.Out, "Installed add-on %s in cluster %s\n", helperAddonName, s.clusterID)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "Do not ask for confirmation")
+	addWaitFlags(cmd, &wait)
+	return cmd
+}
+
+func (o *rootOptions) addonInstalled(ctx context.Context, s *session, name string) (bool, error) {
+	instances, err := s.clients.CS.ListClusterAddonInstances(ctx, s.clusterID)
+	if err != nil {
+		return false, fmt.Errorf("list add-ons of cluster %s: %w", s.clusterID, err)
+	}
+	for _, in := range instances {
+		if in.Name == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,501 @@
+package rrsa
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
+	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
+)
+
+const foreignStatement = `{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":["ecs.aliyuncs.com"]}}`
+
+var foreignPolicy = `{"Version":"1","Statement":[` + foreignStatement + `]}`
+
+func TestStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		enabled bool
+		args    []string
+		check   func(t *testing.T, f *fixture, out string)
+	}{
+		{name: "enabled json", enabled: true, args: []string{"status", "-o", "json"}, check: func(t *testing.T, f *fixture, out string) {
+			var st statusOutput
+			if err := json.Unmarshal([]byte(out), &st); err != nil {
+				t.Fatal(err)
+			}
+			want := statusOutput{ClusterID: f.clusterID, Enabled: true, OIDCProviderName: "ack-rrsa-" + f.clusterID,
+				OIDCProviderARN: f.oidcArn, Issuer: testIssuer, Issuers: []string{testIssuer}, Audience: "sts.aliyuncs.com"}
+			if !reflect.DeepEqual(st, want) {
+				t.Errorf("got %+v\nwant %+v", st, want)
+			}
+		}},
+		{name: "disabled text", enabled: false, args: []string{"status"}, check: func(t *testing.T, f *fixture, out string) {
+			if !strings.Contains(out, "RRSA feature:") || !strings.Contains(out, "disabled") || strings.Contains(out, "OIDC Provider ARN") {
+				t.Errorf("unexpected output:\n%s", out)
+			}
+		}},
+		{name: "enabled yaml", enabled: true, args: []string{"status", "-o", "yaml"}, check: func(t *testing.T, f *fixture, out string) {
+			if !strings.Contains(out, "oidcProviderArn: "+f.oidcArn) || !strings.Contains(out, "enabled: true") {
+				t.Errorf("unexpected output:\n%s", out)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = tt.enabled })
+			r := f.mustRun(t, tt.args...)
+			tt.check(t, f, r.stdout)
+		})
+	}
+}
+
+func TestEnableDisable(t *testing.T) {
+	tests := []struct {
+		name        string
+		args        []string
+		stdin       string
+		seed        func(*emulator.Seed)
+		wantErr     string
+		wantOut     string
+		wantEnabled bool
+		wantModify  bool
+	}{
+		{name: "enable waits through several polls", args: []string{"enable", "-y"},
+			seed:    func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false; s.Clusters[0].TaskPolls = 4 },
+			wantOut: "RRSA enabled for cluster", wantEnabled: true, wantModify: true},
+		{name: "disable after confirmation", args: []string{"disable"}, stdin: "yes\n",
+			wantOut: "RRSA disabled for cluster", wantEnabled: false, wantModify: true},
+		{name: "already enabled", args: []string{"enable"},
+			wantOut: "already enabled", wantEnabled: true},
+		{name: "already disabled", args: []string{"disable", "-y"},
+			seed:    func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false },
+			wantOut: "already disabled", wantEnabled: false},
+		{name: "declined", args: []string{"disable"}, stdin: "n\n",
+			wantErr: "aborted", wantEnabled: true},
+		{name: "not running", args: []string{"disable", "-y"},
+			seed:    func(s *emulator.Seed) { s.Clusters[0].State = "updating" },
+			wantErr: `is "updating"`, wantEnabled: true},
+		{name: "task fails", args: []string{"enable", "-y"},
+			seed: func(s *emulator.Seed) {
+				s.Clusters[0].RRSA.Enabled = false
+				s.Clusters[0].FailNextTask = true
+			},
+			wantErr: "ended in state \"failed\"", wantEnabled: false, wantModify: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.seed)
+			r := f.run(t, hooks{}, tt.stdin, append(tt.args, "--poll-interval", "10ms", "--timeout", "1m")...)
+			if tt.wantErr != "" {
+				if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", r.err, tt.wantErr)
+				}
+			} else if r.err != nil {
+				t.Fatalf("err = %v\n%s", r.err, r.stderr)
+			}
+			if !strings.Contains(r.stdout, tt.wantOut) {
+				t.Errorf("stdout %q lacks %q", r.stdout, tt.wantOut)
+			}
+			c, _ := f.srv.Cluster(f.clusterID)
+			if c.RRSA.Enabled != tt.wantEnabled {
+				t.Errorf("RRSA enabled = %v, want %v", c.RRSA.Enabled, tt.wantEnabled)
+			}
+			if got := f.srv.Calls("cs", "ModifyCluster") > 0; got != tt.wantModify {
+				t.Errorf("ModifyCluster called = %v, want %v (calls %v)", got, tt.wantModify, f.srv.AllCalls()["cs"])
+			}
+			if tt.wantModify && tt.wantErr == "" {
+				// Not a terminal: progress comes as plain lines, one per state.
+				if !strings.Contains(r.stderr, "is running") || strings.Contains(r.stderr, "\r") {
+					t.Errorf("progress lines missing or not plain:\n%q", r.stderr)
+				}
+				if n := f.srv.Calls("cs", "DescribeTaskInfo"); n < 2 {
+					t.Errorf("DescribeTaskInfo polled %d times", n)
+				}
+			}
+		})
+	}
+}
+
+func TestEnableFailureShowsTaskErrorAndLogs(t *testing.T) {
+	f := newFixture(t, func(s *emulator.Seed) {
+		s.Clusters[0].RRSA.Enabled = false
+		s.Clusters[0].FailNextTask = true
+	})
+	r := f.run(t, hooks{}, "", "enable", "-y", "--poll-interval", "10ms")
+	var fe *taskFailedError
+	if !errors.As(r.err, &fe) {
+		t.Fatalf("err = %v, want a task failure", r.err)
+	}
+	if fe.message == "" || len(fe.logs) == 0 {
+		t.Errorf("task failure lacks the task error or the cluster log: %+v", fe)
+	}
+	if !strings.Contains(r.err.Error(), "cluster log:") {
+		t.Errorf("error text lacks log lines: %v", r.err)
+	}
+}
+
+func TestProgressSpinnerOnTerminal(t *testing.T) {
+	f := newFixture(t, func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false })
+	r := f.run(t, hooks{isTerminal: func(io.Writer) bool { return true }}, "", "enable", "-y", "--poll-interval", "10ms")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !strings.Contains(r.stderr, "\r") {
+		t.Errorf("no spinner redraws on a terminal: %q", r.stderr)
+	}
+}
+
+func TestAssociateRole(t *testing.T) {
+	tests := []struct {
+		name       string
+		seed       func(*emulator.Seed)
+		args       []string
+		stdin      string
+		wantErr    string
+		wantOut    string
+		checkTrust func(t *testing.T, f *fixture, doc string)
+	}{
+		{name: "merge keeps foreign statement", seed: seedRole("app-role", foreignPolicy),
+			args: []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app", "-y"}, wantOut: "Associated RAM role",
+			checkTrust: func(t *testing.T, f *fixture, doc string) {
+				p := parse(t, doc)
+				if len(p.Statement) != 2 || !rrsa.Equal(`{"Statement":[`+string(p.Statement[0])+`]}`, foreignPolicy) {
+					t.Errorf("foreign statement not kept first: %s", doc)
+				}
+				if !rrsa.Contains(p, rrsa.Statement{OIDCProviderARN: f.oidcArn, Issuer: testIssuer, Namespace: "default", ServiceAccount: "app"}) {
+					t.Errorf("statement missing: %s", doc)
+				}
+			}},
+		{name: "wildcard uses StringLike", seed: seedRole("app-role", foreignPolicy),
+			args: []string{"associate-role", "-r", "app-role", "-n", "team", "-s", "*", "-y"}, wantOut: "Associated",
+			checkTrust: func(t *testing.T, f *fixture, doc string) {
+				if !strings.Contains(doc, `"StringLike":{"oidc:sub":"system:serviceaccount:team:*"}`) {
+					t.Errorf("no StringLike sub: %s", doc)
+				}
+			}},
+		{name: "missing role without create", args: []string{"associate-role", "-r", "nope", "-n", "default", "-s", "app", "-y"},
+			wantErr: "--create-role-if-not-exist"},
+		{name: "create role", args: []string{"associate-role", "-r", "new-role", "-n", "default", "-s", "app", "-y", "--create-role-if-not-exist"},
+			wantOut: "Associated",
+			checkTrust: func(t *testing.T, f *fixture, doc string) {
+				refs := rrsa.ListAssociations(parse(t, doc), f.oidcArn, testIssuer)
+				if len(refs) != 1 || refs[0].String() != "default/app" {
+					t.Errorf("refs = %v", refs)
+				}
+			}},
+		{name: "dry run changes nothing", seed: seedRole("app-role", foreignPolicy),
+			args:    []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app", "--dry-run"},
+			wantOut: `"oidc:sub": "system:serviceaccount:default:app"`,
+			checkTrust: func(t *testing.T, f *fixture, doc string) {
+				if !rrsa.Equal(doc, foreignPolicy) {
+					t.Errorf("dry run changed the policy: %s", doc)
+				}
+			}},
+		{name: "declined changes nothing", seed: seedRole("app-role", foreignPolicy),
+			args: []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app"}, stdin: "no\n", wantErr: "aborted",
+			checkTrust: func(t *testing.T, f *fixture, doc string) {
+				if !rrsa.Equal(doc, foreignPolicy) {
+					t.Errorf("declined change was written: %s", doc)
+				}
+			}},
+		{name: "rrsa disabled", seed: chain(seedRole("app-role", foreignPolicy), func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false }),
+			args: []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app", "-y"}, wantErr: "RRSA is not enabled"},
+		{name: "attach policies", seed: seedRole("app-role", foreignPolicy),
+			args: []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app", "-y",
+				"--attach-system-policy", "AliyunOSSReadOnlyAccess", "--attach-system-policy", "AdministratorAccess"},
+			wantOut: `Attached system policy "AliyunOSSReadOnlyAccess"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.seed)
+			r := f.run(t, hooks{}, tt.stdin, tt.args...)
+			if tt.wantErr != "" {
+				if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", r.err, tt.wantErr)
+				}
+			} else if r.err != nil {
+				t.Fatalf("err = %v\nstderr:\n%s", r.err, r.stderr)
+			}
+			if !strings.Contains(r.stdout, tt.wantOut) {
+				t.Errorf("stdout lacks %q:\n%s", tt.wantOut, r.stdout)
+			}
+			if tt.checkTrust != nil {
+				role := tt.args[2]
+				tt.checkTrust(t, f, f.trustPolicy(t, role))
+			}
+		})
+	}
+}
+
+func parse(t *testing.T, doc string) *rrsa.Policy {
+	t.Helper()
+	p, err := rrsa.ParsePolicy(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestAssociateTwiceIsNoOp(t *testing.T) {
+	f := newFixture(t, seedRole("app-role", foreignPolicy))
+	args := []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app", "-y"}
+	f.mustRun(t, args...)
+	first := f.trustPolicy(t, "app-role")
+	updates := f.srv.Calls("ram", "UpdateRole")
+	r := f.mustRun(t, args...)
+	if !strings.Contains(r.stdout, "already trusts") {
+		t.Errorf("second run output: %s", r.stdout)
+	}
+	if got := f.srv.Calls("ram", "UpdateRole"); got != updates {
+		t.Errorf("UpdateRole calls went from %d to %d", updates, got)
+	}
+	if f.trustPolicy(t, "app-role") != first {
+		t.Error("policy changed on second run")
+	}
+	// Another service account of the same cluster joins the existing statement.
+	f.mustRun(t, "associate-role", "-r", "app-role", "-n", "default", "-s", "worker", "-y")
+	p := parse(t, f.trustPolicy(t, "app-role"))
+	if len(p.Statement) != 2 {
+		t.Errorf("want foreign + one merged statement, got %d", len(p.Statement))
+	}
+}
+
+func TestDisassociateRole(t *testing.T) {
+	f := newFixture(t, seedRole("app-role", foreignPolicy))
+	for _, sa := range []string{"app", "worker"} {
+		f.mustRun(t, "associate-role", "-r", "app-role", "-n", "default", "-s", sa, "-y")
+	}
+	r := f.mustRun(t, "disassociate-role", "-r", "app-role", "-n", "default", "-s", "app", "-y")
+	if !strings.Contains(r.stdout, "Disassociated") {
+		t.Errorf("output: %s", r.stdout)
+	}
+	p := parse(t, f.trustPolicy(t, "app-role"))
+	refs := rrsa.ListAssociations(p, f.oidcArn, testIssuer)
+	if len(refs) != 1 || refs[0].String() != "default/worker" {
+		t.Errorf("refs after disassociate = %v", refs)
+	}
+	if !rrsa.Equal(`{"Statement":[`+string(p.Statement[0])+`]}`, foreignPolicy) {
+		t.Errorf("foreign statement changed: %s", p.Statement[0])
+	}
+	r = f.mustRun(t, "disassociate-role", "-r", "app-role", "-n", "default", "-s", "app", "-y")
+	if !strings.Contains(r.stdout, "nothing to do") {
+		t.Errorf("second disassociate output: %s", r.stdout)
+	}
+	f.mustRun(t, "disassociate-role", "-r", "app-role", "-n", "default", "-s", "worker", "-y")
+	if doc := f.trustPolicy(t, "app-role"); !rrsa.Equal(doc, foreignPolicy) {
+		t.Errorf("after removing all: %s", doc)
+	}
+}
+
+func TestConcurrentModificationDetected(t *testing.T) {
+	other := `{"Version":"1","Statement":[` + foreignStatement + `,{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::1:root"]}}]}`
+	tests := []struct {
+		name      string
+		hooks     func(f *fixture, t *testing.T) hooks
+		wantTrust func(f *fixture) string
+		wantIn    string
+	}{
+		{name: "between read and write", hooks: func(f *fixture, t *testing.T) hooks {
+			return hooks{afterRead: func(context.Context) {
+				if err := f.srv.SetRoleTrustPolicy(f.accountID, "app-role", other); err != nil {
+					t.Error(err)
+				}
+			}}
+		}, wantIn: "nothing was written"},
+		{name: "after write", hooks: func(f *fixture, t *testing.T) hooks {
+			return hooks{afterWrite: func(context.Context) {
+				if err := f.srv.SetRoleTrustPolicy(f.accountID, "app-role", other); err != nil {
+					t.Error(err)
+				}
+			}}
+		}, wantIn: "no longer has our change"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, seedRole("app-role", foreignPolicy))
+			r := f.run(t, tt.hooks(f, t), "", "associate-role", "-r", "app-role", "-n", "default", "-s", "app", "-y")
+			if !errors.Is(r.err, ErrConcurrentModification) || !strings.Contains(r.err.Error(), tt.wantIn) || !strings.Contains(r.err.Error(), "re-run") {
+				t.Fatalf("err = %v", r.err)
+			}
+			if doc := f.trustPolicy(t, "app-role"); !rrsa.Equal(doc, other) {
+				t.Errorf("the concurrent writer's policy was overwritten: %s", doc)
+			}
+		})
+	}
+}
+
+func TestListAssociations(t *testing.T) {
+	f := newFixture(t, seedRole("app-role", foreignPolicy))
+	f.mustRun(t, "associate-role", "-r", "app-role", "-n", "default", "-s", "app", "-y")
+	f.mustRun(t, "associate-role", "-r", "app-role", "-n", "team", "-s", "*", "-y")
+	r := f.mustRun(t, "list-associations", "-r", "app-role", "-o", "json")
+	var out associationsOutput
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := []rrsa.ServiceAccountRef{{Namespace: "default", Name: "app"}, {Namespace: "team", Name: "*", Wildcard: true}}
+	if !reflect.DeepEqual(out.ServiceAccounts, want) || out.OIDCProviderARN != f.oidcArn {
+		t.Errorf("got %+v", out)
+	}
+	r = f.mustRun(t, "list-associations", "-r", "app-role")
+	if !strings.Contains(r.stdout, "NAMESPACE") || !strings.Contains(r.stdout, "pattern") {
+		t.Errorf("table:\n%s", r.stdout)
+	}
+	if r := f.run(t, hooks{}, "", "list-associations", "-r", "app-role", "-o", "xml"); r.err == nil {
+		t.Error("want error for -o xml")
+	}
+}
+
+func TestAssumeRoleWithTokenFile(t *testing.T) {
+	f := newFixture(t, seedRole("app-role", foreignPolicy))
+	f.mustRun(t, "associate-role", "-r", "app-role", "-n", "default", "-s", "app", "-y")
+	roleARN := "acs:ram::" + f.accountID + ":role/app-role"
+	dir := t.TempDir()
+	write := func(name, tok string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(tok+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good", f.saToken(t, "default", "app"))
+	bad := write("bad", f.saToken(t, "default", "other"))
+
+	tests := []struct {
+		name    string
+		args    []string
+		stdin   string
+		wantErr bool
+		check   func(t *testing.T, out string)
+	}{
+		{name: "text masked", args: []string{"-t", good}, check: func(t *testing.T, out string) {
+			if !strings.Contains(out, "AccessKeyId:") || !strings.Contains(out, "********") || !strings.Contains(out, "Expiration:") {
+				t.Errorf("output:\n%s", out)
+			}
+		}},
+		{name: "json show secret", args: []string{"-t", good, "-o", "json", "--show-secret"}, check: func(t *testing.T, out string) {
+			var c credentialsOutput
+			if err := json.Unmarshal([]byte(out), &c); err != nil {
+				t.Fatal(err)
+			}
+			if c.AccessKeyID == "" || strings.Contains(c.AccessKeySecret, "*") || c.SecurityToken == "" || c.Expiration.IsZero() {
+				t.Errorf("credentials: %+v", c)
+			}
+		}},
+		{name: "env from stdin", args: []string{"-t", "-", "-o", "env"}, stdin: f.saToken(t, "default", "app"), check: func(t *testing.T, out string) {
+			for _, k := range []string{"export ALIBABA_CLOUD_ACCESS_KEY_ID='", "export ALIBABA_CLOUD_ACCESS_KEY_SECRET='", "export ALIBABA_CLOUD_SECURITY_TOKEN='"} {
+				if !strings.Contains(out, k) {
+					t.Errorf("missing %s in:\n%s", k, out)
+				}
+			}
+		}},
+		{name: "not associated", args: []string{"-t", bad}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"assume-role", "-r", roleARN, "-p", f.oidcArn}, tt.args...)
+			r := f.run(t, hooks{}, tt.stdin, args...)
+			if tt.wantErr {
+				if r.err == nil || !strings.Contains(r.err.Error(), "associated") {
+					t.Fatalf("err = %v", r.err)
+				}
+				return
+			}
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			tt.check(t, r.stdout)
+		})
+	}
+}
+
+func TestSetupAddon(t *testing.T) {
+	f := newFixture(t, nil)
+	r := f.mustRun(t, "setup-addon", "--addon-name", "kritis-validation-hook", "-y")
+	role := "kritis-validation-hook-" + f.clusterID
+	if !strings.Contains(r.stdout, `Created RAM policy "ack-addon-policy-kritis-validation-hook"`) {
+		t.Errorf("output:\n%s", r.stdout)
+	}
+	refs := rrsa.ListAssociations(parse(t, f.trustPolicy(t, role)), f.oidcArn, testIssuer)
+	if len(refs) != 1 || refs[0].String() != "kube-system/kritis" {
+		t.Errorf("refs = %v", refs)
+	}
+	if !strings.Contains(r.stdout, `Attached custom policy "ack-addon-policy-kritis-validation-hook"`) {
+		t.Errorf("policy not attached:\n%s", r.stdout)
+	}
+	r = f.mustRun(t, "setup-addon", "--addon-name", "kritis-validation-hook", "-y")
+	if !strings.Contains(r.stdout, "is up to date") || !strings.Contains(r.stdout, "already trusts") || !strings.Contains(r.stdout, "already attached") {
+		t.Errorf("second run:\n%s", r.stdout)
+	}
+	if n := f.srv.Calls("ram", "CreatePolicyVersion"); n != 0 {
+		t.Errorf("CreatePolicyVersion called %d times for an unchanged document", n)
+	}
+
+	r = f.run(t, hooks{}, "", "setup-addon", "--addon-name", "nope")
+	if r.err == nil || !strings.Contains(r.err.Error(), "ack-erdma-controller, kritis-validation-hook") {
+		t.Errorf("unknown add-on err = %v", r.err)
+	}
+	r = f.mustRun(t, "setup-addon", "--list")
+	if !strings.Contains(r.stdout, "kube-system/kritis") {
+		t.Errorf("--list:\n%s", r.stdout)
+	}
+	r = f.mustRun(t, "list-addons", "-o", "json")
+	var list []knownAddon
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 2 {
+		t.Errorf("list-addons json: %v %s", err, r.stdout)
+	}
+}
+
+func TestSetupAddonUpdatesChangedPolicy(t *testing.T) {
+	f := newFixture(t, func(s *emulator.Seed) {
+		s.Accounts[0].Policies = append(s.Accounts[0].Policies, emulator.PolicySeed{
+			Name: "ack-addon-policy-ack-erdma-controller", Type: "Custom",
+			Document: `{"Version":"1","Statement":[{"Effect":"Allow","Action":["ecs:DescribeInstances"],"Resource":"*"}]}`,
+		})
+	})
+	r := f.mustRun(t, "setup-addon", "--addon-name", "ack-erdma-controller", "-y")
+	if !strings.Contains(r.stdout, "new default version") {
+		t.Errorf("output:\n%s", r.stdout)
+	}
+	if n := f.srv.Calls("ram", "CreatePolicyVersion"); n != 1 {
+		t.Errorf("CreatePolicyVersion calls = %d", n)
+	}
+}
+
+func TestInstallHelperAddon(t *testing.T) {
+	tests := []struct {
+		name    string
+		seed    func(*emulator.Seed)
+		wantOut string
+		wantErr string
+	}{
+		{name: "installs and waits", wantOut: "Installed add-on ack-pod-identity-webhook"},
+		{name: "already installed", seed: func(s *emulator.Seed) {
+			s.Clusters[0].Addons = append(s.Clusters[0].Addons, emulator.AddonInstance{Name: helperAddonName})
+		}, wantOut: "already installed"},
+		{name: "task fails", seed: func(s *emulator.Seed) { s.Clusters[0].FailNextTask = true }, wantErr: "ended in state \"failed\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.seed)
+			r := f.run(t, hooks{}, "", "install-helper-addon", "-y", "--poll-interval", "10ms")
+			if tt.wantErr != "" {
+				if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v", r.err)
+				}
+				return
+			}
+			if r.err != nil || !strings.Contains(r.stdout, tt.wantOut) {
+				t.Fatalf("err = %v, stdout:\n%s", r.err, r.stdout)
+			}
+		})
+	}
+}

@@ -1,0 +1,98 @@
+package rrsa
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+const discoverID = "c0123456789abcdef0123456789abcdef"
+
+func kubeconfigWith(contextName string, exec *clientcmdapi.ExecConfig) clientcmdapi.Config {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["k"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1"}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Exec: exec}
+	cfg.Contexts[contextName] = &clientcmdapi.Context{Cluster: "k", AuthInfo: "u"}
+	cfg.CurrentContext = contextName
+	return *cfg
+}
+
+func TestDiscoverClusterID(t *testing.T) {
+	noCM := func(context.Context) (map[string]string, error) { return nil, nil }
+	tests := []struct {
+		name       string
+		cfg        clientcmdapi.Config
+		ctxName    string
+		cm         func(context.Context) (map[string]string, error)
+		wantID     string
+		wantSource string
+		wantErr    string
+	}{
+		{name: "ack-login exec arg", ctxName: "dev",
+			cfg: kubeconfigWith("dev", &clientcmdapi.ExecConfig{Command: "kubectl-ack_login", Args: []string{"--cluster-id", discoverID}}),
+			cm:  noCM, wantID: discoverID, wantSource: "exec credential plugin"},
+		{name: "ack-ram-tool exec arg with =", ctxName: "dev",
+			cfg: kubeconfigWith("dev", &clientcmdapi.ExecConfig{Command: "ack-ram-tool", Args: []string{"credential-plugin", "get-token", "--cluster-id=" + discoverID}}),
+			cm:  noCM, wantID: discoverID, wantSource: "exec credential plugin"},
+		{name: "context name", ctxName: "1234567890123456-" + discoverID,
+			cfg: kubeconfigWith("1234567890123456-"+discoverID, nil), cm: noCM, wantID: discoverID, wantSource: "context name"},
+		{name: "config map", ctxName: "dev", cfg: kubeconfigWith("dev", nil),
+			cm: func(context.Context) (map[string]string, error) {
+				return map[string]string{"clusterid": discoverID}, nil
+			},
+			wantID: discoverID, wantSource: "ack-cluster-profile"},
+		{name: "nothing", ctxName: "dev", cfg: kubeconfigWith("dev", nil), cm: noCM, wantErr: "no exec credential"},
+		{name: "config map error", ctxName: "dev", cfg: kubeconfigWith("dev", nil),
+			cm: func(context.Context) (map[string]string, error) { return nil, errors.New("forbidden") }, wantErr: "forbidden"},
+		{name: "unknown context", ctxName: "nope", cfg: kubeconfigWith("dev", nil), cm: noCM, wantErr: "not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, src, err := discoverClusterID(context.Background(), tt.cfg, tt.ctxName, tt.cm)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || id != tt.wantID || !strings.Contains(src, tt.wantSource) {
+				t.Fatalf("got %q %q %v", id, src, err)
+			}
+		})
+	}
+}
+
+// Without -c the cluster comes from the kube context, and -v says so.
+func TestClusterFromKubeContext(t *testing.T) {
+	f := newFixture(t, nil)
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(kubeconfigWith(f.accountID+"-"+f.clusterID, nil), path); err != nil {
+		t.Fatal(err)
+	}
+	r := f.runArgs(t, hooks{}, "", append([]string{"status", "-v", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stderr)
+	}
+	if !strings.Contains(r.stdout, f.clusterID) || !strings.Contains(r.stderr, "from the kube context name") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHelpHasExamples(t *testing.T) {
+	f := &fixture{}
+	for _, sub := range []string{"status", "enable", "disable", "associate-role", "disassociate-role", "list-associations", "assume-role", "setup-addon", "install-helper-addon", "list-addons"} {
+		r := f.runArgs(t, hooks{}, "", sub, "--help")
+		if r.err != nil || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "kubectl ack-rrsa "+sub) {
+			t.Errorf("%s --help: err=%v\n%s", sub, r.err, r.stdout)
+		}
+	}
+}
