@@ -378,14 +378,15 @@ type UserKubeconfig struct {
 
 // DescribeClusterUserKubeconfig returns a kubeconfig for the caller. privateIP selects the
 // intranet API server address; minutes > 0 requests a temporary certificate of that lifetime.
-// It is treated as a write (never retried) because each call issues a new certificate.
+// Each call issues a new certificate, but retrying is still safe (an unused certificate changes
+// nothing), so it retries like the other reads.
 func (c *CS) DescribeClusterUserKubeconfig(ctx context.Context, id string, privateIP bool, minutes int) (*UserKubeconfig, error) {
 	req := &cs.DescribeClusterUserKubeconfigRequest{PrivateIpAddress: tea.Bool(privateIP)}
 	if minutes > 0 {
 		req.TemporaryDurationMinutes = tea.Int64(int64(minutes))
 	}
 	var body *cs.DescribeClusterUserKubeconfigResponseBody
-	err := c.do(ctx, "DescribeClusterUserKubeconfig", false, func(cl *cs.Client) error {
+	err := c.do(ctx, "DescribeClusterUserKubeconfig", true, func(cl *cs.Client) error {
 		resp, err := cl.DescribeClusterUserKubeconfig(tea.String(id), req)
 		if err == nil {
 			body = resp.Body

@@ -198,11 +198,22 @@ func requestIDFromMessage(m string) string {
 func sanitizeMessage(m string) string {
 	m = strings.TrimSpace(m)
 	lower := strings.ToLower(m)
+	cut := -1
 	for _, marker := range []string{"string to sign", "stringtosign", "string-to-sign", "canonical"} {
-		if i := strings.Index(lower, marker); i >= 0 {
-			m = strings.TrimRight(strings.TrimSpace(m[:i]), ".,:;") + " (server string-to-sign omitted)"
-			lower = strings.ToLower(m)
+		if i := strings.Index(lower, marker); i >= 0 && (cut < 0 || i < cut) {
+			cut = i
 		}
+	}
+	if cut >= 0 {
+		// Drop the whole sentence that introduces the string-to-sign.
+		prefix := m[:cut]
+		if j := strings.LastIndex(prefix, ". "); j >= 0 {
+			prefix = prefix[:j+1]
+		} else {
+			prefix = ""
+		}
+		m = strings.TrimSpace(prefix + " (server string-to-sign omitted)")
+		lower = strings.ToLower(m)
 	}
 	if strings.Contains(lower, "securitytoken=") || strings.Contains(lower, "accesskeysecret") {
 		return "(message omitted: it contained credential material)"

@@ -37,6 +37,7 @@ func TestAuthErrors(t *testing.T) {
 			_, errs["ram"] = cl.RAM.GetRole(ctx, "any")
 			_, errs["cs"] = cl.CS.DescribeClusterDetail(ctx, env.info.ClusterID)
 			for svc, err := range errs {
+				t.Logf("%s: %v", svc, err)
 				var apiErr *APIError
 				if !errors.Is(err, ErrAuth) || !errors.As(err, &apiErr) {
 					t.Errorf("%s: err = %v, want ErrAuth", svc, err)
@@ -103,6 +104,11 @@ func TestRetryOnReads(t *testing.T) {
 		{"cs connection dropped once", "cs", emulator.Fault{Mode: "down", Count: 1},
 			func(ctx context.Context, env *testEnv) error {
 				_, err := env.cl.CS.DescribeClusters(ctx, "")
+				return err
+			}, nil, 1},
+		{"cs kubeconfig 5xx once", "cs", emulator.Fault{Mode: "5xx", Count: 1},
+			func(ctx context.Context, env *testEnv) error {
+				_, err := env.cl.CS.DescribeClusterUserKubeconfig(ctx, env.info.ClusterID, false, 30)
 				return err
 			}, nil, 1},
 		{"ram 5xx persists: bounded attempts", "ram", emulator.Fault{Mode: "5xx"},

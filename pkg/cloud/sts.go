@@ -88,7 +88,7 @@ func (c *STS) GetCallerIdentity(ctx context.Context) (*CallerIdentity, error) {
 // AssumeRoleInput are the parameters of AssumeRole.
 type AssumeRoleInput struct {
 	RoleARN     string
-	SessionName string
+	SessionName string // "" = "kubectl-ack-<unix time>"
 	// Duration of the credentials; 0 uses the service default (1 hour).
 	Duration time.Duration
 	// Policy optionally narrows the permissions of the session (JSON policy document).
@@ -109,10 +109,10 @@ func (c *STS) AssumeRole(ctx context.Context, in AssumeRoleInput) (*AssumeRoleOu
 	if err := c.b.requireCredential(action); err != nil {
 		return nil, err
 	}
-	if in.RoleARN == "" || in.SessionName == "" {
-		return nil, &APIError{Service: "sts", Action: action, Message: "role ARN and session name are required", Kind: ErrInvalid}
+	if in.RoleARN == "" {
+		return nil, &APIError{Service: "sts", Action: action, Message: "a role ARN is required", Kind: ErrInvalid}
 	}
-	req := &sts.AssumeRoleRequest{RoleArn: tea.String(in.RoleARN), RoleSessionName: tea.String(in.SessionName)}
+	req := &sts.AssumeRoleRequest{RoleArn: tea.String(in.RoleARN), RoleSessionName: tea.String(sessionName(in.SessionName))}
 	if in.Duration > 0 {
 		req.DurationSeconds = tea.Int64(int64(in.Duration / time.Second))
 	}
@@ -177,13 +177,7 @@ func (c *STS) AssumeRoleWithOIDC(ctx context.Context, in AssumeRoleWithOIDCInput
 		OIDCProviderArn: tea.String(in.OIDCProviderARN),
 		OIDCToken:       tea.String(in.OIDCToken),
 	}
-	session := in.SessionName
-	if session == "" {
-		// RoleSessionName is mandatory; name the session after the tool and the time so that
-		// ActionTrail shows where it came from.
-		session = "kubectl-ack-" + strconv.FormatInt(time.Now().Unix(), 10)
-	}
-	req.RoleSessionName = tea.String(session)
+	req.RoleSessionName = tea.String(sessionName(in.SessionName))
 	if in.Duration > 0 {
 		req.DurationSeconds = tea.Int64(int64(in.Duration / time.Second))
 	}
@@ -216,6 +210,15 @@ func (c *STS) AssumeRoleWithOIDC(ctx context.Context, in AssumeRoleWithOIDCInput
 		out.OIDCSubject, out.OIDCIssuer, out.OIDCAudience = tea.StringValue(t.Subject), tea.StringValue(t.Issuer), tea.StringValue(t.ClientIds)
 	}
 	return out, nil
+}
+
+// sessionName returns name, or when empty a default: RoleSessionName is mandatory, and naming the
+// session after the tool and the time shows in ActionTrail where it came from.
+func sessionName(name string) string {
+	if name != "" {
+		return name
+	}
+	return "kubectl-ack-" + strconv.FormatInt(time.Now().Unix(), 10)
 }
 
 func stsCreds(id, secret, token, expiration *string) STSCredentials {

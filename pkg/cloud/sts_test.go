@@ -64,6 +64,12 @@ func TestSTSAssumeRole(t *testing.T) {
 		t.Errorf("assumed role = %q / %q, want %q / %s:...", out.AssumedRoleARN, out.AssumedRoleID, wantARN, role.RoleID)
 	}
 
+	// A default session name is generated when none is given.
+	if dflt, err := env.cl.STS.AssumeRole(ctx, AssumeRoleInput{RoleARN: role.ARN}); err != nil ||
+		!strings.HasPrefix(dflt.AssumedRoleARN, "acs:ram::"+env.info.AccountID+":assumed-role/assumable/kubectl-ack-") {
+		t.Fatalf("AssumeRole without session name = %+v, %v", dflt, err)
+	}
+
 	// The temporary credentials work for signed calls.
 	tmp, err := NewSTS(akCredential(t, c.AccessKeyID, c.AccessKeySecret, c.SecurityToken), env.ep)
 	if err != nil {
@@ -84,7 +90,8 @@ func TestSTSAssumeRole(t *testing.T) {
 		want error
 	}{
 		{"missing role", AssumeRoleInput{RoleARN: "acs:ram::" + env.info.AccountID + ":role/nope", SessionName: "session"}, ErrNotFound},
-		{"no session", AssumeRoleInput{RoleARN: role.ARN}, ErrInvalid},
+		{"bad session name", AssumeRoleInput{RoleARN: role.ARN, SessionName: "no spaces allowed"}, ErrInvalid},
+		{"no role", AssumeRoleInput{SessionName: "session"}, ErrInvalid},
 		{"too long", AssumeRoleInput{RoleARN: role.ARN, SessionName: "session", Duration: 48 * time.Hour}, ErrInvalid},
 	}
 	for _, tt := range tests {

@@ -247,7 +247,7 @@ func TestAPIErrorHidesStringToSign(t *testing.T) {
 	if strings.Contains(s, secretToken) || strings.Contains(s, "SecurityToken") {
 		t.Fatalf("Error() leaks the string to sign: %q", s)
 	}
-	if !strings.Contains(s, "Specified signature is not matched") || !strings.Contains(s, "REQ") {
+	if !strings.Contains(s, "Specified signature is not matched with our calculation. (server string-to-sign omitted)") || !strings.Contains(s, "REQ") {
 		t.Fatalf("Error() lost the useful part: %q", s)
 	}
 	if !errors.Is(err, ErrAuth) {

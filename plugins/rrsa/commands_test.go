@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
 	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
 )
@@ -67,7 +68,11 @@ func TestEnableDisable(t *testing.T) {
 		wantOut     string
 		wantEnabled bool
 		wantModify  bool
+		timeout     string
 	}{
+		{name: "times out", args: []string{"enable", "-y"}, timeout: "200ms",
+			seed:    func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false; s.Clusters[0].TaskPolls = 1000000 },
+			wantErr: "timed out after 200ms", wantEnabled: false, wantModify: true},
 		{name: "enable waits through several polls", args: []string{"enable", "-y"},
 			seed:    func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false; s.Clusters[0].TaskPolls = 4 },
 			wantOut: "RRSA enabled for cluster", wantEnabled: true, wantModify: true},
@@ -93,7 +98,11 @@ func TestEnableDisable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, tt.seed)
-			r := f.run(t, hooks{}, tt.stdin, append(tt.args, "--poll-interval", "10ms", "--timeout", "1m")...)
+			timeout := tt.timeout
+			if timeout == "" {
+				timeout = "1m"
+			}
+			r := f.run(t, hooks{}, tt.stdin, append(tt.args, "--poll-interval", "10ms", "--timeout", timeout)...)
 			if tt.wantErr != "" {
 				if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", r.err, tt.wantErr)
@@ -404,8 +413,8 @@ func TestAssumeRoleWithTokenFile(t *testing.T) {
 			args := append([]string{"assume-role", "-r", roleARN, "-p", f.oidcArn}, tt.args...)
 			r := f.run(t, hooks{}, tt.stdin, args...)
 			if tt.wantErr {
-				if r.err == nil || !strings.Contains(r.err.Error(), "associated") {
-					t.Fatalf("err = %v", r.err)
+				if !errors.Is(r.err, cloud.ErrAuth) || !strings.Contains(r.err.Error(), "list-associations") {
+					t.Fatalf("err = %v, want an STS authorization failure with a hint", r.err)
 				}
 				return
 			}

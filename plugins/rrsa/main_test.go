@@ -154,7 +154,12 @@ func chain(fns ...func(*emulator.Seed)) func(*emulator.Seed) {
 }
 
 // saToken signs a service account token the way a kube-apiserver with the fixture's key would.
-func (f *fixture) saToken(t *testing.T, ns, sa string) string {
+func (f *fixture) saToken(t testing.TB, ns, sa string) string {
+	t.Helper()
+	return f.saTokenFor(t, ns, sa, []string{"sts.aliyuncs.com"})
+}
+
+func (f *fixture) saTokenFor(t testing.TB, ns, sa string, aud []string) string {
 	t.Helper()
 	pubDER, _ := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
 	sum := sha256.Sum256(pubDER)
@@ -166,7 +171,7 @@ func (f *fixture) saToken(t *testing.T, ns, sa string) string {
 	now := time.Now()
 	tok, err := jwt.Signed(signer).Claims(jwt.Claims{
 		Issuer: f.issuer, Subject: "system:serviceaccount:" + ns + ":" + sa,
-		Audience: jwt.Audience{"sts.aliyuncs.com"}, IssuedAt: jwt.NewNumericDate(now),
+		Audience: jwt.Audience(aud), IssuedAt: jwt.NewNumericDate(now),
 		NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(10 * time.Minute)),
 	}).Serialize()
 	if err != nil {
