@@ -93,6 +93,8 @@ type AssumeRoleInput struct {
 	Duration time.Duration
 	// Policy optionally narrows the permissions of the session (JSON policy document).
 	Policy string
+	// ExternalID is sent as ExternalId for roles whose trust policy requires sts:ExternalId.
+	ExternalID string
 }
 
 // AssumeRoleOutput is the result of AssumeRole.
@@ -115,6 +117,9 @@ func (c *STS) AssumeRole(ctx context.Context, in AssumeRoleInput) (*AssumeRoleOu
 	req := &sts.AssumeRoleRequest{RoleArn: tea.String(in.RoleARN), RoleSessionName: tea.String(sessionName(in.SessionName))}
 	if in.Duration > 0 {
 		req.DurationSeconds = tea.Int64(int64(in.Duration / time.Second))
+	}
+	if in.ExternalID != "" {
+		req.ExternalId = tea.String(in.ExternalID)
 	}
 	if in.Policy != "" {
 		req.Policy = tea.String(in.Policy)

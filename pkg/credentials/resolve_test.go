@@ -247,8 +247,6 @@ func TestResolveErrors(t *testing.T) {
 			wantErr: []string{"mode AK: missing access_key_secret", "aliyun configure --profile default --mode AK"}},
 		{name: "cli RamRoleArn missing role", files: map[string]string{".aliyun/config.json": cliJSON("default", `{"name":"default","mode":"RamRoleArn","access_key_id":"LTAIx","access_key_secret":"SECRET-x"}`)},
 			wantErr: []string{"mode RamRoleArn: missing ram_role_arn"}},
-		{name: "cli RamRoleArn external id", files: map[string]string{".aliyun/config.json": cliJSON("default", `{"name":"default","mode":"RamRoleArn","access_key_id":"LTAIx","access_key_secret":"SECRET-x","ram_role_arn":"`+roleA+`","external_id":"abc"}`)},
-			wantErr: []string{"external_id is not supported"}},
 		{name: "cli StsToken expired", files: map[string]string{".aliyun/config.json": cliJSON("default", `{"name":"default","mode":"StsToken","access_key_id":"STS.x","access_key_secret":"SECRET-x","sts_token":"TOKEN-x","sts_expiration":{PAST}}`)},
 			wantErr: []string{"stored STS token expired at", "--mode StsToken"}},
 		{name: "cli chain missing source", files: map[string]string{".aliyun/config.json": cliJSON("c", `{"name":"c","mode":"ChainableRamRoleArn","source_profile":"nope","ram_role_arn":"`+roleA+`"}`)},

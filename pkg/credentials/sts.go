@@ -46,11 +46,6 @@ func (r *resolver) assumeRole(base *Resolved, spec roleSpec, ep cloud.Endpoints)
 	if spec.arn == "" {
 		return nil, errors.New("role ARN is empty")
 	}
-	if spec.externalID != "" {
-		// pkg/cloud's AssumeRoleInput has no ExternalId; refusing is better
-		// than assuming the role without the condition the owner asked for.
-		return nil, errors.New("external_id is not supported by kubectl-ack yet; remove it or use a role without an ExternalId condition")
-	}
 	client, err := r.newSTS(base.Credential, ep)
 	if err != nil {
 		return nil, fmt.Errorf("create STS client: %w", err)
@@ -61,6 +56,7 @@ func (r *resolver) assumeRole(base *Resolved, spec roleSpec, ep cloud.Endpoints)
 			SessionName: spec.session,
 			Duration:    spec.duration,
 			Policy:      spec.policy,
+			ExternalID:  spec.externalID,
 		})
 		if err != nil {
 			return Credentials{}, fmt.Errorf("assume role %s: %w", spec.arn, err)
