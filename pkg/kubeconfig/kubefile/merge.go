@@ -1,0 +1,353 @@
+package kubefile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Cluster is the cluster entry written for an ACK cluster.
+type Cluster struct {
+	Server string `json:"server"`
+	// CertificateAuthorityData is the PEM CA bundle (base64 in the file).
+	CertificateAuthorityData []byte `json:"certificate-authority-data,omitempty"`
+	TLSServerName            string `json:"tls-server-name,omitempty"`
+}
+
+// ExecEnvVar is an environment variable of an exec credential plugin.
+type ExecEnvVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// ExecConfig is the exec section of a kubeconfig user
+// (client.authentication.k8s.io).
+type ExecConfig struct {
+	APIVersion         string       `json:"apiVersion"`
+	Command            string       `json:"command"`
+	Args               []string     `json:"args,omitempty"`
+	Env                []ExecEnvVar `json:"env,omitempty"`
+	InstallHint        string       `json:"installHint,omitempty"`
+	ProvideClusterInfo bool         `json:"provideClusterInfo"`
+	InteractiveMode    string       `json:"interactiveMode,omitempty"`
+}
+
+// Context is a kubeconfig context.
+type Context struct {
+	Cluster   string `json:"cluster"`
+	User      string `json:"user"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Entries are the named entries one kubeconfig update adds or replaces.
+type Entries struct {
+	ClusterName string
+	Cluster     Cluster
+	UserName    string
+	Exec        ExecConfig
+	ContextName string
+	Context     Context
+	// SetCurrentContext makes ContextName the current context.
+	SetCurrentContext bool
+}
+
+func (e Entries) validate() error {
+	switch {
+	case e.ClusterName == "" || e.UserName == "" || e.ContextName == "":
+		return errors.New("kubeconfig entries need a cluster, user and context name")
+	case e.Cluster.Server == "":
+		return errors.New("kubeconfig cluster entry needs a server URL")
+	case e.Exec.Command == "" || e.Exec.APIVersion == "":
+		return errors.New("kubeconfig user entry needs an exec command and apiVersion")
+	}
+	return nil
+}
+
+// apply writes the entries into doc. Cluster and context bodies keep fields
+// this package does not set (proxy-url, extensions, namespace...) except the
+// ones that would conflict; the user body is replaced because leftover
+// static credentials next to an exec section would be used instead of it.
+func (e Entries) applyCluster(doc *Document) error {
+	body, _ := doc.Get(SectionClusters, e.ClusterName)
+	fresh, err := toMap(e.Cluster)
+	if err != nil {
+		return err
+	}
+	merged := map[string]any{}
+	for k, v := range body {
+		merged[k] = v
+	}
+	// A CA file or skip-verify next to CA data makes client-go reject the
+	// cluster entry, and a stale tls-server-name would fail verification.
+	for _, k := range []string{"certificate-authority", "insecure-skip-tls-verify", "tls-server-name", "certificate-authority-data"} {
+		delete(merged, k)
+	}
+	for k, v := range fresh {
+		merged[k] = v
+	}
+	doc.Set(SectionClusters, e.ClusterName, merged)
+	return nil
+}
+
+func (e Entries) applyUser(doc *Document) error {
+	ex, err := toMap(e.Exec)
+	if err != nil {
+		return err
+	}
+	doc.Set(SectionUsers, e.UserName, map[string]any{"exec": ex})
+	return nil
+}
+
+func (e Entries) applyContext(doc *Document) error {
+	body, _ := doc.Get(SectionContexts, e.ContextName)
+	fresh, err := toMap(e.Context)
+	if err != nil {
+		return err
+	}
+	merged := map[string]any{}
+	for k, v := range body {
+		merged[k] = v
+	}
+	for k, v := range fresh {
+		merged[k] = v
+	}
+	doc.Set(SectionContexts, e.ContextName, merged)
+	return nil
+}
+
+// Render returns a standalone kubeconfig holding only the entries (for
+// --stdout). The current context is always set so the output works as a
+// --kubeconfig file on its own.
+func Render(e Entries) ([]byte, error) {
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	doc := NewDocument()
+	for _, f := range []func(*Document) error{e.applyCluster, e.applyUser, e.applyContext} {
+		if err := f(doc); err != nil {
+			return nil, fmt.Errorf("build kubeconfig: %w", err)
+		}
+	}
+	doc.SetCurrentContext(e.ContextName)
+	doc.m["preferences"] = map[string]any{}
+	return doc.Marshal()
+}
+
+// Result says what Merge changed.
+type Result struct {
+	// Files are the kubeconfig files written, in precedence order.
+	Files []string
+	// Backups are the copies taken of pre-existing files before writing.
+	Backups []string
+}
+
+// Merge adds or replaces the entries in the kubeconfig files chosen by
+// opts, like `kubectl config set-*` would: each entry goes to the first
+// file that already defines that name, otherwise to opts.DefaultFile();
+// current-context goes to the first file that sets one (so the change takes
+// effect), otherwise to the default file. Every file about to change is
+// first copied to <file>.bak-<UTC timestamp> (0600), then replaced
+// atomically with mode 0600. Unrelated entries are never touched.
+func Merge(opts PathOptions, e Entries, now time.Time) (*Result, error) {
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	files, err := opts.Precedence()
+	if err != nil {
+		return nil, err
+	}
+	def, err := opts.DefaultFile()
+	if err != nil {
+		return nil, err
+	}
+	type loaded struct {
+		doc     *Document
+		exists  bool
+		orig    []byte
+		touched bool
+	}
+	docs := map[string]*loaded{}
+	load := func(path string) (*loaded, error) {
+		if l, ok := docs[path]; ok {
+			return l, nil
+		}
+		doc, exists, err := LoadDocument(path)
+		if err != nil {
+			return nil, err
+		}
+		l := &loaded{doc: doc, exists: exists}
+		if exists {
+			if l.orig, err = doc.Marshal(); err != nil {
+				return nil, err
+			}
+		}
+		docs[path] = l
+		return l, nil
+	}
+	for _, f := range files {
+		if _, err := load(f); err != nil {
+			return nil, err
+		}
+	}
+	origin := func(section, name string) (*loaded, error) {
+		for _, f := range files {
+			if docs[f].doc.Has(section, name) {
+				return docs[f], nil
+			}
+		}
+		return load(def)
+	}
+	steps := []struct {
+		section, name string
+		apply         func(*Document) error
+	}{
+		{SectionClusters, e.ClusterName, e.applyCluster},
+		{SectionUsers, e.UserName, e.applyUser},
+		{SectionContexts, e.ContextName, e.applyContext},
+	}
+	for _, s := range steps {
+		l, err := origin(s.section, s.name)
+		if err != nil {
+			return nil, err
+		}
+		l.touched = true
+		if err := s.apply(l.doc); err != nil {
+			return nil, fmt.Errorf("update kubeconfig %s %q: %w", s.section, s.name, err)
+		}
+	}
+	if e.SetCurrentContext {
+		target := ""
+		for _, f := range files {
+			if docs[f].doc.CurrentContext() != "" {
+				target = f
+				break
+			}
+		}
+		if target == "" {
+			target = def
+		}
+		l, err := load(target)
+		if err != nil {
+			return nil, err
+		}
+		l.touched = true
+		l.doc.SetCurrentContext(e.ContextName)
+	}
+
+	res := &Result{}
+	order := append([]string{}, files...)
+	if _, ok := docs[def]; ok && !contains(order, def) {
+		order = append(order, def)
+	}
+	for _, f := range order {
+		l := docs[f]
+		if !l.touched {
+			continue
+		}
+		out, err := l.doc.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		if l.exists && bytes.Equal(out, l.orig) {
+			continue
+		}
+		if l.exists {
+			b, err := Backup(f, now)
+			if err != nil {
+				return nil, err
+			}
+			res.Backups = append(res.Backups, b)
+		}
+		if err := WriteFileAtomic(f, out); err != nil {
+			return nil, err
+		}
+		res.Files = append(res.Files, f)
+	}
+	return res, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Backup copies path to <path>.bak-<UTC timestamp> with mode 0600 and
+// returns the copy's name; an existing name gets a numeric suffix so a
+// backup is never overwritten.
+func Backup(path string, now time.Time) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("back up kubeconfig %s: %w", path, err)
+	}
+	base := path + ".bak-" + now.UTC().Format("20060102T150405Z")
+	name := base
+	for i := 1; ; i++ {
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			name = fmt.Sprintf("%s.%d", base, i)
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("back up kubeconfig %s: %w", path, err)
+		}
+		_, werr := f.Write(data)
+		serr := f.Sync()
+		cerr := f.Close()
+		if err := errors.Join(werr, serr, cerr); err != nil {
+			_ = os.Remove(name)
+			return "", fmt.Errorf("back up kubeconfig %s: %w", path, err)
+		}
+		return name, nil
+	}
+}
+
+// WriteFileAtomic writes data to path with mode 0600 through a temporary
+// file in the same directory, fsync and rename, so readers see either the
+// old or the new content. Missing parent directories are created 0700.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create directory for %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		// Persist the rename; not all platforms support syncing a directory.
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package mapper
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// StaticConfig is the static mapping part of the ack-ram-authenticator configuration file
+// (under "server:"), with the official add-on's keys. It is shared by the server and
+// "ack-map import/export".
+type StaticConfig struct {
+	MapRoles    []RoleMapping    `json:"mapRoles,omitempty"`
+	MapUsers    []UserMapping    `json:"mapUsers,omitempty"`
+	MapAccounts []AccountMapping `json:"mapAccounts,omitempty"`
+}
+
+// RoleMapping maps a RAM role (ARN or glob) to a username and groups (templates).
+type RoleMapping struct {
+	RoleARN  string   `json:"roleARN"`
+	Username string   `json:"username"`
+	Groups   []string `json:"groups,omitempty"`
+}
+
+// UserMapping maps a RAM user (ARN or glob) to a username and groups (templates).
+type UserMapping struct {
+	UserARN  string   `json:"userARN"`
+	Username string   `json:"username"`
+	Groups   []string `json:"groups,omitempty"`
+}
+
+// AccountMapping maps every identity of an account. In the file it is either a bare account id
+// string (as in the upstream authenticator, username = the caller's ARN, no groups) or an object
+// {"accountID", "username", "groups"}.
+type AccountMapping struct {
+	AccountID string   `json:"accountID"`
+	Username  string   `json:"username,omitempty"`
+	Groups    []string `json:"groups,omitempty"`
+}
+
+// UnmarshalJSON accepts a bare account id string or an object.
+func (a *AccountMapping) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = AccountMapping{AccountID: s}
+		return nil
+	}
+	type plain AccountMapping
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*a = AccountMapping(p)
+	return nil
+}
+
+// Rules converts the configuration to rules and validates each (ARN patterns, account ids,
+// templates). All problems are reported together.
+func (c StaticConfig) Rules() ([]Rule, error) {
+	rules := make([]Rule, 0, len(c.MapRoles)+len(c.MapUsers)+len(c.MapAccounts))
+	var errs []error
+	add := func(r Rule, where string, i int) {
+		if err := r.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s[%d]: %w", where, i, err))
+			return
+		}
+		rules = append(rules, r)
+	}
+	for i, m := range c.MapRoles {
+		if m.RoleARN == "" {
+			errs = append(errs, fmt.Errorf("mapRoles[%d]: roleARN is required", i))
+			continue
+		}
+		if t := resourceType(m.RoleARN); t != "role" {
+			errs = append(errs, fmt.Errorf("mapRoles[%d]: roleARN %q is not a role ARN (acs:ram::<account>:role/<name>)", i, m.RoleARN))
+			continue
+		}
+		add(Rule{Source: SourceMapRoles, ARN: m.RoleARN, Username: m.Username, Groups: m.Groups}, "mapRoles", i)
+	}
+	for i, m := range c.MapUsers {
+		if m.UserARN == "" {
+			errs = append(errs, fmt.Errorf("mapUsers[%d]: userARN is required", i))
+			continue
+		}
+		if t := resourceType(m.UserARN); t != "user" && t != "root" {
+			errs = append(errs, fmt.Errorf("mapUsers[%d]: userARN %q is not a user or root ARN", i, m.UserARN))
+			continue
+		}
+		add(Rule{Source: SourceMapUsers, ARN: m.UserARN, Username: m.Username, Groups: m.Groups}, "mapUsers", i)
+	}
+	for i, m := range c.MapAccounts {
+		if m.AccountID == "" {
+			errs = append(errs, fmt.Errorf("mapAccounts[%d]: accountID is required", i))
+			continue
+		}
+		add(Rule{Source: SourceMapAccounts, Account: m.AccountID, Username: m.Username, Groups: m.Groups}, "mapAccounts", i)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("invalid mapping configuration: %w", err)
+	}
+	return rules, nil
+}
+
+// resourceType returns the lower-case resource type of an ARN pattern ("role", "user", "root"),
+// or "" when it has none.
+func resourceType(pattern string) string {
+	_, rest, ok := strings.Cut(pattern, "::")
+	if !ok {
+		return ""
+	}
+	_, res, ok := strings.Cut(rest, ":")
+	if !ok {
+		return ""
+	}
+	typ, _, _ := strings.Cut(res, "/")
+	return strings.ToLower(typ)
+}

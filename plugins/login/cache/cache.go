@@ -1,0 +1,280 @@
+// Package cache stores issued ExecCredentials on disk for kubectl-ack_login.
+//
+// kubectl starts the credential plugin for every new process, so the hit
+// path is a single small file read. Entries live in one 0700 directory, one
+// 0600 JSON file per key, written atomically (temporary file in the same
+// directory, fsync, rename). A per-key lock file serialises
+// check-refresh-write so that concurrent kubectl processes make one refresh
+// and the others read its result. Anything unreadable, corrupt, foreign or
+// for another key is treated as a miss and replaced, never as an error.
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// EnvCacheDir is kubectl's variable for its cache directory; the plugin
+// keeps its entries in the kubectl-ack subdirectory.
+const EnvCacheDir = "KUBECACHEDIR"
+
+// format identifies entry files written by this package.
+const format = "kubectl-ack.credential-cache/v1"
+
+const (
+	entrySuffix = ".json"
+	lockSuffix  = ".lock"
+)
+
+// DefaultDir returns $KUBECACHEDIR/kubectl-ack, else ~/.kube/cache/kubectl-ack.
+func DefaultDir(lookup func(string) (string, bool), home string) (string, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	if v, ok := lookup(EnvCacheDir); ok && strings.TrimSpace(v) != "" {
+		return filepath.Join(strings.TrimSpace(v), "kubectl-ack"), nil
+	}
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find home directory for the credential cache (set %s): %w", EnvCacheDir, err)
+		}
+		home = h
+	}
+	return filepath.Join(home, ".kube", "cache", "kubectl-ack"), nil
+}
+
+// KeyInput identifies what a cached credential was issued for. Two inputs
+// that differ in any field never share an entry, so switching profile,
+// account, role or mode never serves another identity's credential.
+type KeyInput struct {
+	ClusterID   string
+	Mode        string
+	APIVersion  string
+	IdentityKey string
+	// Extra distinguishes variants that change the credential, e.g. the
+	// endpoint it was obtained from.
+	Extra string
+}
+
+// Key hashes the input into a file-name-safe key.
+func (k KeyInput) Key() string {
+	h := sha256.New()
+	for _, p := range []string{format, k.ClusterID, k.Mode, k.APIVersion, k.IdentityKey, k.Extra} {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:40]
+}
+
+// Entry is one cached credential.
+type Entry struct {
+	// Format is the file format marker.
+	Format string `json:"format"`
+	// Key is the KeyInput.Key the entry was stored under.
+	Key       string `json:"key"`
+	ClusterID string `json:"clusterId"`
+	Mode      string `json:"mode"`
+	// IssuedAt and Expiration bound the credential's lifetime.
+	IssuedAt   time.Time `json:"issuedAt"`
+	Expiration time.Time `json:"expiration"`
+	// Credential is the ExecCredential JSON printed to kubectl, verbatim.
+	Credential json.RawMessage `json:"credential"`
+}
+
+// Fresh reports whether the entry can still be served at now: more than
+// margin of its lifetime remains.
+func (e *Entry) Fresh(now time.Time, margin time.Duration) bool {
+	return e != nil && !e.Expiration.IsZero() && now.Add(margin).Before(e.Expiration)
+}
+
+// Margin is the refresh margin: the larger of 20% of the lifetime and floor.
+func Margin(issuedAt, expiration time.Time, floor time.Duration) time.Duration {
+	return max(expiration.Sub(issuedAt)/5, floor)
+}
+
+// Store is a cache directory.
+type Store struct {
+	// Dir holds the entries; it is created 0700 on first write.
+	Dir string
+	// LockTimeout bounds the wait for another process's refresh (default 60s).
+	LockTimeout time.Duration
+}
+
+func (s Store) path(key, suffix string) string { return filepath.Join(s.Dir, key+suffix) }
+
+// Get returns the entry stored for key, or nil for a miss. Corrupt,
+// foreign and mismatching files are misses.
+func (s Store) Get(key string) *Entry {
+	data, err := os.ReadFile(s.path(key, entrySuffix))
+	if err != nil {
+		return nil
+	}
+	var e Entry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return nil
+	}
+	if e.Format != format || e.Key != key || len(bytes.TrimSpace(e.Credential)) == 0 || !json.Valid(e.Credential) {
+		return nil
+	}
+	return &e
+}
+
+// Put stores e under key atomically with mode 0600.
+func (s Store) Put(key string, e *Entry) error {
+	if err := s.ensureDir(); err != nil {
+		return err
+	}
+	e.Format, e.Key = format, key
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode cache entry: %w", err)
+	}
+	return writeAtomic(s.path(key, entrySuffix), data)
+}
+
+// Delete removes the entry for key; a missing entry is not an error.
+func (s Store) Delete(key string) error {
+	if err := os.Remove(s.path(key, entrySuffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove cache entry: %w", err)
+	}
+	return nil
+}
+
+// Clear removes entries whose cluster id equals
+// clusterID, or every entry when clusterID is empty. Files that are not
+// valid entries are removed only when clearing everything. It returns the
+// number of entries removed.
+func (s Store) Clear(clusterID string) (int, error) {
+	ents, err := os.ReadDir(s.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read cache directory %s: %w", s.Dir, err)
+	}
+	n := 0
+	var errs []error
+	for _, de := range ents {
+		name := de.Name()
+		key, ok := strings.CutSuffix(name, entrySuffix)
+		if !ok || de.IsDir() {
+			continue
+		}
+		if clusterID != "" {
+			e := s.Get(key)
+			if e == nil || e.ClusterID != clusterID {
+				continue
+			}
+		}
+		if err := os.Remove(filepath.Join(s.Dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		// Lock files stay: removing one another process holds would let a
+		// third process lock a new inode and refresh concurrently.
+		n++
+	}
+	if len(errs) > 0 {
+		return n, fmt.Errorf("clear credential cache: %w", errors.Join(errs...))
+	}
+	return n, nil
+}
+
+// GetOrRefresh returns a fresh entry for key, calling issue at most once
+// while holding the key's lock when the stored entry is missing or within
+// its refresh margin. margin computes the margin of an entry. Concurrent
+// callers (in any process) wait for the lock and then reuse the entry the
+// first one stored. refreshed reports whether issue ran. A failure to lock
+// or to store the cache is not fatal: the credential is still returned and
+// the problem reported through warn.
+func (s Store) GetOrRefresh(ctx context.Context, key string, now func() time.Time, margin func(*Entry) time.Duration,
+	issue func(context.Context) (*Entry, error), warn func(error)) (e *Entry, refreshed bool, err error) {
+	if e := s.Get(key); e != nil && e.Fresh(now(), margin(e)) {
+		return e, false, nil
+	}
+	unlock, lerr := s.lock(ctx, key)
+	if lerr != nil {
+		if ctx.Err() != nil {
+			return nil, false, lerr
+		}
+		warn(lerr)
+	} else {
+		defer unlock()
+		// Another process may have refreshed while we waited.
+		if e := s.Get(key); e != nil && e.Fresh(now(), margin(e)) {
+			return e, false, nil
+		}
+	}
+	e, err = issue(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if perr := s.Put(key, e); perr != nil {
+		warn(perr)
+	}
+	return e, true, nil
+}
+
+func (s Store) ensureDir() error {
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return fmt.Errorf("create cache directory %s: %w", s.Dir, err)
+	}
+	// MkdirAll leaves an existing directory's mode alone; entries hold
+	// credentials, so tighten it.
+	fi, err := os.Stat(s.Dir)
+	if err != nil {
+		return fmt.Errorf("create cache directory %s: %w", s.Dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("cache path %s is not a directory", s.Dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(s.Dir, 0o700); err != nil {
+			return fmt.Errorf("restrict cache directory %s: %w", s.Dir, err)
+		}
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("write cache entry: %w", err)
+	}
+	tmp := f.Name()
+	done := false
+	defer func() {
+		if !done {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("write cache entry: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write cache entry: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write cache entry: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write cache entry: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write cache entry: %w", err)
+	}
+	done = true
+	return nil
+}
