@@ -213,11 +213,23 @@ func rank(r Rule, canonical, account string) (candidate, bool) {
 			return c, true
 		}
 	default:
-		if arn.Equal(r.ARN, canonical) {
+		// Fast path without parsing: rule ARNs are normally canonical already. Only a rule written
+		// as an assumed-role ARN needs canonicalising (arn.Equal) to match its role.
+		if strings.EqualFold(r.ARN, canonical) || (containsFold(r.ARN, "assumed-role/") && arn.Equal(r.ARN, canonical)) {
 			return candidate{kind: 0}, true
 		}
 	}
 	return candidate{}, false
+}
+
+// containsFold reports whether s contains the ASCII string sub, ignoring case, without allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrReserved is wrapped by CheckReserved errors.

@@ -40,4 +40,3 @@ func (s Store) lock(ctx context.Context, key string) (func(), error) {
 		_ = f.Close()
 	}, nil
 }
-

@@ -1,0 +1,295 @@
+package login
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
+	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
+	"github.com/kubectl-ack/kubectl-ack/pkg/kubeconfig/kubefile"
+	"github.com/kubectl-ack/kubectl-ack/pkg/token"
+	"github.com/kubectl-ack/kubectl-ack/pkg/version"
+	"github.com/kubectl-ack/kubectl-ack/plugins/login/cache"
+)
+
+// Credential modes.
+const (
+	modeToken       = "token"
+	modeCertificate = "certificate"
+)
+
+// Certificate lifetimes accepted by DescribeClusterUserKubeconfig's
+// TemporaryDurationMinutes.
+const (
+	minExpiration     = 15 * time.Minute
+	maxExpiration     = 72 * time.Hour
+	defaultExpiration = 3 * time.Hour
+)
+
+// Refresh margins: a cached credential is refreshed when less than
+// max(20% of its lifetime, floor) remains.
+const (
+	tokenMarginFloor = 2 * time.Minute
+	certMarginFloor  = 5 * time.Minute
+)
+
+// normalizeMode accepts our names and ack-ram-tool's.
+func normalizeMode(s string) (string, error) {
+	switch trimLower(s) {
+	case "", "token", "ram-authenticator-token":
+		return modeToken, nil
+	case "certificate", "cert":
+		return modeCertificate, nil
+	}
+	return "", fmt.Errorf("invalid --mode %q: use token or certificate", s)
+}
+
+// execOptions are the flags of the credential commands.
+type execOptions struct {
+	root           *rootOptions
+	clusterID      string
+	mode           string
+	apiVersion     string
+	expiration     time.Duration
+	privateAddress bool
+	cacheDir       string
+	noCache        bool
+}
+
+// addFlags registers the credential flags; fixedMode != "" hides --mode
+// (get-token, get-credential).
+func (e *execOptions) addFlags(fs *pflag.FlagSet, fixedMode string) {
+	fs.StringVarP(&e.clusterID, "cluster-id", "c", "", "ACK cluster ID (required)")
+	if fixedMode == "" {
+		fs.StringVarP(&e.mode, "mode", "m", modeToken, "Credential: token (k8s-ack-v2 token for ack-ram-authenticator) or certificate (client certificate from the CS API)")
+	}
+	fs.StringVar(&e.apiVersion, "api-version", "", "ExecCredential API version when KUBERNETES_EXEC_INFO does not say: v1 or v1beta1 (default v1beta1)")
+	fs.DurationVar(&e.expiration, "expiration", defaultExpiration, "Certificate mode: lifetime of the client certificate, 15m to 72h")
+	fs.BoolVar(&e.privateAddress, "private-address", false, "Certificate mode: request the kubeconfig for the cluster's private (intranet) API server address")
+	fs.BoolVar(&e.noCache, "no-cache", false, "Neither read nor write the credential cache")
+	// ack-ram-tool's kubeconfigs pass their own cache directory; its files
+	// have another format, so the flag is accepted and our cache is used.
+	fs.StringVar(&e.cacheDir, "credential-cache-dir", "", "Accepted for ack-ram-tool compatibility and ignored")
+	_ = fs.MarkHidden("credential-cache-dir")
+}
+
+// run prints the ExecCredential for the options; fixedMode overrides --mode.
+func (e *execOptions) run(ctx context.Context, fixedMode string) error {
+	o := e.root
+	modeArg := e.mode
+	if fixedMode != "" {
+		modeArg = fixedMode
+	}
+	mode, err := normalizeMode(modeArg)
+	if err != nil {
+		return err
+	}
+	if e.clusterID == "" {
+		return errors.New("--cluster-id is required: the ACK cluster ID, e.g. --cluster-id c0123456789abcdef0123456789abcdef (find it with `aliyun cs DescribeClustersV1` or in the ACK console)")
+	}
+	apiVersion, err := negotiateAPIVersion(o.getenv(EnvExecInfo), e.apiVersion)
+	if err != nil {
+		return err
+	}
+	minutes := 0
+	if mode == modeCertificate {
+		if e.expiration < minExpiration || e.expiration > maxExpiration {
+			return fmt.Errorf("invalid --expiration %s: the certificate lifetime must be between 15m and 72h", e.expiration)
+		}
+		minutes = int(e.expiration / time.Minute)
+	}
+
+	res, err := o.creds.Resolve(ctx)
+	if err != nil {
+		return err
+	}
+	o.log.Debugf("credentials: %s", res.Source)
+
+	var (
+		floor time.Duration
+		issue func(context.Context) (*cache.Entry, error)
+		extra string
+	)
+	switch mode {
+	case modeToken:
+		floor = tokenMarginFloor
+		issue = func(ctx context.Context) (*cache.Entry, error) {
+			return e.issueToken(ctx, res, apiVersion)
+		}
+	default:
+		floor = certMarginFloor
+		// Certificates come from one CS endpoint; keep emulators and regions apart.
+		extra = o.endpoints.CSEndpoint()
+		issue = func(ctx context.Context) (*cache.Entry, error) {
+			return e.issueCertificate(ctx, res, apiVersion, minutes)
+		}
+	}
+	margin := func(en *cache.Entry) time.Duration { return cache.Margin(en.IssuedAt, en.Expiration, floor) }
+
+	var entry *cache.Entry
+	if e.noCache {
+		if entry, err = issue(ctx); err != nil {
+			return err
+		}
+	} else {
+		dir, derr := cache.DefaultDir(o.lookupEnv, "")
+		if derr != nil {
+			return derr
+		}
+		key := cache.KeyInput{ClusterID: e.clusterID, Mode: mode, APIVersion: apiVersion, IdentityKey: res.IdentityKey, Extra: extra}.Key()
+		var refreshed bool
+		entry, refreshed, err = cache.Store{Dir: dir}.GetOrRefresh(ctx, key, o.now, margin, issue,
+			func(err error) { o.log.Warnf("credential cache: %v", err) })
+		if err != nil {
+			return err
+		}
+		if refreshed {
+			o.log.Debugf("cache miss: issued new %s for cluster %s, expires %s", mode, e.clusterID, entry.Expiration.UTC().Format(time.RFC3339))
+		} else {
+			o.log.Debugf("cache hit: %s for cluster %s, expires %s", mode, e.clusterID, entry.Expiration.UTC().Format(time.RFC3339))
+		}
+	}
+	out := make([]byte, 0, len(entry.Credential)+1)
+	out = append(append(out, entry.Credential...), '\n')
+	if _, err := o.streams.Out.Write(out); err != nil {
+		return fmt.Errorf("write ExecCredential: %w", err)
+	}
+	return nil
+}
+
+func (e *execOptions) issueToken(ctx context.Context, res *credentials.Resolved, apiVersion string) (*cache.Entry, error) {
+	c, err := res.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := e.root.now()
+	tok, exp, err := token.Sign(token.SignInput{
+		ClusterID:       e.clusterID,
+		AccessKeyID:     c.AccessKeyID,
+		AccessKeySecret: c.AccessKeySecret,
+		SecurityToken:   c.SecurityToken,
+		UserAgent:       "kubectl-ack_login/" + version.Version,
+		Now:             now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !c.Expiration.IsZero() && c.Expiration.Before(exp) {
+		// The token stops working with the STS credential that signed it.
+		exp = c.Expiration
+	}
+	body, err := marshalExecCredential(apiVersion, exp, execStatus{Token: tok})
+	if err != nil {
+		return nil, fmt.Errorf("encode ExecCredential: %w", err)
+	}
+	return &cache.Entry{ClusterID: e.clusterID, Mode: modeToken, IssuedAt: now, Expiration: exp, Credential: body}, nil
+}
+
+func (e *execOptions) issueCertificate(ctx context.Context, res *credentials.Resolved, apiVersion string, minutes int) (*cache.Entry, error) {
+	cs, err := cloud.NewCS(res.Credential, e.root.endpoints)
+	if err != nil {
+		return nil, err
+	}
+	now := e.root.now()
+	kc, err := cs.DescribeClusterUserKubeconfig(ctx, e.clusterID, e.privateAddress, minutes)
+	if err != nil {
+		return nil, fmt.Errorf("get a client certificate for cluster %s: %w", e.clusterID, err)
+	}
+	certPEM, keyPEM, err := clientCredentials([]byte(kc.Config))
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig of cluster %s from DescribeClusterUserKubeconfig: %w", e.clusterID, err)
+	}
+	exp := kc.Expiration
+	notAfter, err := certNotAfter(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("client certificate of cluster %s: %w", e.clusterID, err)
+	}
+	if exp.IsZero() || notAfter.Before(exp) {
+		exp = notAfter
+	}
+	if !exp.After(now) {
+		return nil, fmt.Errorf("the client certificate issued for cluster %s expired at %s; check the system clock", e.clusterID, exp.UTC().Format(time.RFC3339))
+	}
+	body, err := marshalExecCredential(apiVersion, exp, execStatus{ClientCertificateData: string(certPEM), ClientKeyData: string(keyPEM)})
+	if err != nil {
+		return nil, fmt.Errorf("encode ExecCredential: %w", err)
+	}
+	return &cache.Entry{ClusterID: e.clusterID, Mode: modeCertificate, IssuedAt: now, Expiration: exp, Credential: body}, nil
+}
+
+// clientCredentials extracts the PEM client certificate and key of the
+// current context's user from a kubeconfig.
+func clientCredentials(config []byte) (certPEM, keyPEM []byte, err error) {
+	doc, err := kubefile.ParseDocument(config)
+	if err != nil {
+		return nil, nil, err
+	}
+	userName := ""
+	if c, ok := doc.Get(kubefile.SectionContexts, doc.CurrentContext()); ok {
+		userName, _ = c["user"].(string)
+	}
+	user, ok := doc.Get(kubefile.SectionUsers, userName)
+	if !ok {
+		names := doc.Names(kubefile.SectionUsers)
+		if len(names) != 1 {
+			return nil, nil, fmt.Errorf("cannot tell which of %d users holds the client certificate", len(names))
+		}
+		user, _ = doc.Get(kubefile.SectionUsers, names[0])
+	}
+	decode := func(field string) ([]byte, error) {
+		s, _ := user[field].(string)
+		if s == "" {
+			return nil, fmt.Errorf("user has no %s", field)
+		}
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s: %w", field, err)
+		}
+		return b, nil
+	}
+	if certPEM, err = decode("client-certificate-data"); err != nil {
+		return nil, nil, err
+	}
+	if keyPEM, err = decode("client-key-data"); err != nil {
+		return nil, nil, err
+	}
+	return certPEM, keyPEM, nil
+}
+
+func certNotAfter(certPEM []byte) (time.Time, error) {
+	block, _ := pem.Decode(certPEM)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return time.Time{}, errors.New("no PEM certificate")
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse certificate: %w", err)
+	}
+	return c.NotAfter, nil
+}
+
+// parseDuration is time.ParseDuration that also accepts whole days ("3d").
+func parseDuration(s string) (time.Duration, error) {
+	s = trimLower(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("invalid duration %q: use e.g. 30m, 3h or 2d", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q: use e.g. 30m, 3h or 2d", s)
+	}
+	return d, nil
+}
