@@ -15,7 +15,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,6 +40,8 @@ type hooks struct {
 	now func() time.Time
 	// env replaces os.LookupEnv for KUBERNETES_EXEC_INFO, KUBECACHEDIR and KUBECONFIG.
 	env func(string) (string, bool)
+	// signals makes the cobra commands cancel their context on SIGINT/SIGTERM.
+	signals bool
 }
 
 // rootOptions are the flags and helpers shared by all subcommands.
@@ -79,11 +83,35 @@ func NewRootCommand(streams Streams) *cobra.Command {
 // Main runs the plugin with args and returns the process exit code.
 // Errors go to stderr; on the credential path stdout carries nothing but
 // the ExecCredential.
+//
+// Commands other than the credential request cancel ctx on SIGINT or
+// SIGTERM. The credential request does not install a handler: enabling
+// signal delivery costs a noticeable part of its start-up, and the default
+// action (exit) is safe there because the cache is written atomically and
+// its lock is released by the kernel.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return run(ctx, args, Streams{In: stdin, Out: stdout, ErrOut: stderr}, hooks{})
+	return run(ctx, args, Streams{In: stdin, Out: stdout, ErrOut: stderr}, hooks{signals: true})
 }
 
 func run(ctx context.Context, args []string, streams Streams, h hooks) int {
+	if eo, fixedMode, ok := parseCredentialRequest(args, streams, h); ok {
+		// The credential path skips cobra: building the command tree and
+		// its completion commands is a noticeable part of a cache hit.
+		err := eo.root.setup()
+		if err == nil {
+			err = eo.run(ctx, fixedMode)
+		}
+		if err != nil {
+			fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if h.signals {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
 	cmd := newRootCommand(streams, h)
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(ctx); err != nil {
@@ -93,12 +121,78 @@ func run(ctx context.Context, args []string, streams Streams, h hooks) int {
 	return 0
 }
 
-func newRootCommand(streams Streams, h hooks) *cobra.Command {
+// parseCredentialRequest recognises a plain credential request (flags
+// only, or get-token / get-credential with or without credential-plugin)
+// and parses it with a bare flag set. Anything else, including help and
+// parse errors, returns ok=false and is left to cobra, which explains
+// errors and serves the other subcommands.
+func parseCredentialRequest(args []string, streams Streams, h hooks) (eo *execOptions, fixedMode string, ok bool) {
+	rest := args
+	switch {
+	case len(args) >= 2 && args[0] == "credential-plugin" && args[1] == "get-token":
+		fixedMode, rest = modeToken, args[2:]
+	case len(args) >= 2 && args[0] == "credential-plugin" && args[1] == "get-credential":
+		fixedMode, rest = modeCertificate, args[2:]
+	case len(args) >= 1 && args[0] == "get-token":
+		fixedMode, rest = modeToken, args[1:]
+	case len(args) >= 1 && args[0] == "get-credential":
+		fixedMode, rest = modeCertificate, args[1:]
+	case len(args) >= 1 && strings.HasPrefix(args[0], "-"):
+	default:
+		return nil, "", false
+	}
+	o := newRootOptions(streams, h)
+	eo = &execOptions{root: o}
+	fs := pflag.NewFlagSet("kubectl-ack_login", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	o.addGlobalFlags(fs)
+	eo.addFlags(fs, fixedMode)
+	if err := fs.Parse(rest); err != nil || fs.NArg() > 0 {
+		return nil, "", false
+	}
+	return eo, fixedMode, true
+}
+
+func newRootOptions(streams Streams, h hooks) *rootOptions {
 	o := &rootOptions{streams: streams, hooks: h}
 	o.creds.Endpoints = &o.endpoints
 	if h.env != nil {
 		o.creds.Env = h.env
 	}
+	return o
+}
+
+// addGlobalFlags registers the flags every command shares.
+func (o *rootOptions) addGlobalFlags(fs *pflag.FlagSet) {
+	o.creds.AddFlags(fs)
+	o.endpoints.AddFlags(fs)
+	fs.StringVar(&o.logLevel, "log-level", "", "Log level on stderr: error, warn, info or debug (env "+envLogLevel+"; default warn)")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "Log debug messages on stderr (same as --log-level debug)")
+	// Accepted so that ack-ram-tool command lines keep working; nothing here prompts.
+	fs.BoolVarP(&o.assumeYes, "assume-yes", "y", false, "Accepted for ack-ram-tool compatibility; nothing prompts")
+	_ = fs.MarkHidden("assume-yes")
+}
+
+// setup runs after flag parsing: it builds the logger.
+func (o *rootOptions) setup() error {
+	lvl := o.logLevel
+	if lvl == "" {
+		lvl = o.getenv(envLogLevel)
+	}
+	if o.verbose {
+		lvl = "debug"
+	}
+	l, err := newLogger(o.streams.ErrOut, lvl)
+	if err != nil {
+		return err
+	}
+	o.log = l
+	return nil
+}
+
+func newRootCommand(streams Streams, h hooks) *cobra.Command {
+	o := newRootOptions(streams, h)
 	eo := &execOptions{root: o}
 	cmd := &cobra.Command{
 		Use:   "kubectl-ack_login --cluster-id CLUSTER_ID [--mode token|certificate]",
@@ -128,17 +222,8 @@ ack-ram-tool kubeconfigs keep working after changing only the command: the argum
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			lvl := o.logLevel
-			if o.verbose {
-				lvl = "debug"
-			}
-			l, err := newLogger(o.streams.ErrOut, lvl)
-			if err != nil {
-				return err
-			}
-			o.log = l
-			return nil
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return o.setup()
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return eo.run(cmd.Context(), "")
@@ -147,17 +232,7 @@ ack-ram-tool kubeconfigs keep working after changing only the command: the argum
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	cmd.SetIn(streams.In)
-	pf := cmd.PersistentFlags()
-	o.creds.AddFlags(pf)
-	o.endpoints.AddFlags(pf)
-	pf.StringVar(&o.logLevel, "log-level", "", "Log level on stderr: error, warn, info or debug (env "+envLogLevel+"; default warn)")
-	pf.BoolVarP(&o.verbose, "verbose", "v", false, "Log debug messages on stderr (same as --log-level debug)")
-	// Accepted so that ack-ram-tool command lines keep working; nothing here prompts.
-	pf.BoolVarP(&o.assumeYes, "assume-yes", "y", false, "Accepted for ack-ram-tool compatibility; nothing prompts")
-	_ = pf.MarkHidden("assume-yes")
-	if v, ok := o.lookupEnv(envLogLevel); ok && o.logLevel == "" {
-		o.logLevel = v
-	}
+	o.addGlobalFlags(cmd.PersistentFlags())
 
 	eo.addFlags(cmd.Flags(), "")
 	cmd.AddCommand(

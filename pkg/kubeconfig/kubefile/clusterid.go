@@ -1,18 +1,24 @@
 package kubefile
 
 import (
-	"regexp"
 	"strings"
 )
 
-// clusterIDPattern is an ACK cluster id: "c" followed by 32 hex digits.
-var clusterIDPattern = regexp.MustCompile(`^c[0-9a-f]{32}$`)
-
-// contextNamePattern is the ACK kubeconfig context name "<account id>-<cluster id>".
-var contextNamePattern = regexp.MustCompile(`^[0-9]+-(c[0-9a-f]{32})$`)
-
-// IsClusterID reports whether s looks like an ACK cluster id.
-func IsClusterID(s string) bool { return clusterIDPattern.MatchString(s) }
+// IsClusterID reports whether s looks like an ACK cluster id: "c"
+// followed by 32 lower-case hex digits. (Checked by hand rather than with
+// a package-level regexp: compiling one costs every start of
+// kubectl-ack_login.)
+func IsClusterID(s string) bool {
+	if len(s) != 33 || s[0] != 'c' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // ContextName returns the ACK convention context name "<accountID>-<clusterID>".
 func ContextName(accountID, clusterID string) string {
@@ -25,10 +31,16 @@ func ContextName(accountID, clusterID string) string {
 // ClusterIDFromContextName extracts the cluster id from an ACK-style context
 // name "<account id>-<cluster id>".
 func ClusterIDFromContextName(name string) (string, bool) {
-	if m := contextNamePattern.FindStringSubmatch(name); m != nil {
-		return m[1], true
+	account, id, ok := strings.Cut(name, "-")
+	if !ok || account == "" || !IsClusterID(id) {
+		return "", false
 	}
-	return "", false
+	for i := 0; i < len(account); i++ {
+		if account[i] < '0' || account[i] > '9' {
+			return "", false
+		}
+	}
+	return id, true
 }
 
 // ClusterIDFromExecArgs returns the --cluster-id (or -c) argument of an exec

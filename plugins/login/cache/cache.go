@@ -10,11 +10,9 @@
 package cache
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -78,17 +76,13 @@ func (k KeyInput) Key() string {
 
 // Entry is one cached credential.
 type Entry struct {
-	// Format is the file format marker.
-	Format string `json:"format"`
-	// Key is the KeyInput.Key the entry was stored under.
-	Key       string `json:"key"`
-	ClusterID string `json:"clusterId"`
-	Mode      string `json:"mode"`
+	ClusterID string
+	Mode      string
 	// IssuedAt and Expiration bound the credential's lifetime.
-	IssuedAt   time.Time `json:"issuedAt"`
-	Expiration time.Time `json:"expiration"`
+	IssuedAt   time.Time
+	Expiration time.Time
 	// Credential is the ExecCredential JSON printed to kubectl, verbatim.
-	Credential json.RawMessage `json:"credential"`
+	Credential []byte
 }
 
 // Fresh reports whether the entry can still be served at now: more than
@@ -119,14 +113,11 @@ func (s Store) Get(key string) *Entry {
 	if err != nil {
 		return nil
 	}
-	var e Entry
-	if err := json.Unmarshal(data, &e); err != nil {
+	e, fileKey, ok := decodeEntry(data)
+	if !ok || fileKey != key {
 		return nil
 	}
-	if e.Format != format || e.Key != key || len(bytes.TrimSpace(e.Credential)) == 0 || !json.Valid(e.Credential) {
-		return nil
-	}
-	return &e
+	return e
 }
 
 // Put stores e under key atomically with mode 0600.
@@ -134,10 +125,9 @@ func (s Store) Put(key string, e *Entry) error {
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
-	e.Format, e.Key = format, key
-	data, err := json.Marshal(e)
+	data, err := encodeEntry(key, e)
 	if err != nil {
-		return fmt.Errorf("encode cache entry: %w", err)
+		return err
 	}
 	return writeAtomic(s.path(key, entrySuffix), data)
 }
