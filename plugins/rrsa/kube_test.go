@@ -5,44 +5,48 @@ import (
 	"strings"
 	"testing"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/kubectl-ack/kubectl-ack/internal/kubetest"
 )
 
-// fakeKube is a fake clientset whose TokenRequest answers with tokens signed by the fixture's
-// service-account key, as the cluster's kube-apiserver would.
-func fakeKube(t *testing.T, f *fixture, objs ...runtime.Object) *fake.Clientset {
+// realKube starts a real kube-apiserver that signs service-account tokens with the fixture's key
+// and issuer, which the emulator's cluster trusts for AssumeRoleWithOIDC, so TokenRequest and the
+// OIDC verification are both the real thing.
+func realKube(t *testing.T, f *fixture) (*kubetest.Env, kubernetes.Interface) {
 	t.Helper()
-	kc := fake.NewClientset(objs...)
-	kc.PrependReactor("create", "serviceaccounts", func(action k8stesting.Action) (bool, runtime.Object, error) {
-		ca, ok := action.(k8stesting.CreateActionImpl)
-		if !ok || action.GetSubresource() != "token" {
-			return false, nil, nil
-		}
-		if _, err := kc.Tracker().Get(corev1.SchemeGroupVersion.WithResource("serviceaccounts"), ca.GetNamespace(), ca.Name); err != nil {
-			return true, nil, err
-		}
-		tr := ca.GetObject().(*authenticationv1.TokenRequest).DeepCopy()
-		tr.Status.Token = f.saTokenFor(t, ca.GetNamespace(), ca.Name, tr.Spec.Audiences)
-		return true, tr, nil
-	})
-	return kc
+	env := kubetest.Start(t,
+		kubetest.WithAPIServerFlag("service-account-issuer", f.issuer),
+		kubetest.WithAPIServerFlag("service-account-signing-key-file", f.keyFile),
+		kubetest.WithAPIServerFlag("service-account-key-file", f.pubFile),
+	)
+	kc, err := kubernetes.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, kc
 }
 
 func TestAnnotateAndAssumeServiceAccount(t *testing.T) {
 	f := newFixture(t, seedRole("app-role", foreignPolicy))
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "demo"}}
-	other := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: "demo"}}
-	kc := fakeKube(t, f, ns, other)
-	h := hooks{kubeClient: func() (kubernetes.Interface, error) { return kc, nil }}
+	env, kc := realKube(t, f)
 	ctx := context.Background()
+	for _, obj := range []struct{ ns, sa string }{{"demo", ""}, {"demo", "other"}} {
+		if obj.sa == "" {
+			if _, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: obj.ns}}, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if _, err := kc.CoreV1().ServiceAccounts(obj.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: obj.sa}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kube := []string{"--kubeconfig", env.Kubeconfig}
 
-	r := f.run(t, h, "", "associate-role", "-r", "app-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account")
+	r := f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "app-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
 	if r.err != nil {
 		t.Fatalf("%v\n%s", r.err, r.stderr)
 	}
@@ -53,9 +57,18 @@ func TestAnnotateAndAssumeServiceAccount(t *testing.T) {
 	if sa.Annotations[roleNameAnnotation] != "app-role" {
 		t.Errorf("annotations = %v", sa.Annotations)
 	}
-	gotNS, _ := kc.CoreV1().Namespaces().Get(ctx, "demo", metav1.GetOptions{})
+	gotNS, err := kc.CoreV1().Namespaces().Get(ctx, "demo", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if gotNS.Labels[injectionLabel] != "on" {
 		t.Errorf("namespace labels = %v", gotNS.Labels)
+	}
+
+	// Re-running is idempotent on the Kubernetes side too: the annotation is kept, nothing fails.
+	r = f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "app-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
+	if r.err != nil {
+		t.Fatalf("second associate-role: %v\n%s", r.err, r.stderr)
 	}
 
 	tests := []struct {
@@ -70,7 +83,7 @@ func TestAnnotateAndAssumeServiceAccount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := f.run(t, h, "", "assume-role", "--service-account", tt.sa, "-r", tt.role, "-o", "json")
+			r := f.run(t, hooks{}, "", append([]string{"assume-role", "--service-account", tt.sa, "-r", tt.role, "-o", "json"}, kube...)...)
 			if tt.wantErr != "" {
 				if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", r.err, tt.wantErr)
@@ -86,7 +99,7 @@ func TestAnnotateAndAssumeServiceAccount(t *testing.T) {
 		})
 	}
 
-	r = f.run(t, h, "", "associate-role", "-r", "app-role", "-n", "absent", "-s", "app", "-y", "--annotate-service-account")
+	r = f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "app-role", "-n", "absent", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
 	if r.err == nil || !strings.Contains(r.err.Error(), `namespace "absent" does not exist`) {
 		t.Errorf("missing namespace err = %v", r.err)
 	}

@@ -29,8 +29,6 @@ type hooks struct {
 	afterWrite func(ctx context.Context)
 	// isTerminal overrides terminal detection for the progress indicator.
 	isTerminal func(w io.Writer) bool
-	// kubeClient replaces the clientset built from the kubeconfig.
-	kubeClient func() (kubernetes.Interface, error)
 }
 
 // rootOptions are the flags and helpers every subcommand shares.
@@ -133,9 +131,6 @@ func (o *rootOptions) cloudClients(ctx context.Context) (*cloud.Clients, error) 
 
 // kubeClient returns a clientset for the current kube context.
 func (o *rootOptions) kubeClient() (kubernetes.Interface, error) {
-	if o.hooks.kubeClient != nil {
-		return o.hooks.kubeClient()
-	}
 	cfg, err := o.configFlags.ToRESTConfig()
 	if err != nil {
 		return nil, fmt.Errorf("load kubeconfig: %w", err)
