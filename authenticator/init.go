@@ -1,0 +1,286 @@
+package authenticator
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Key types of init.
+const (
+	KeyTypeECDSA = "ecdsa"
+	KeyTypeRSA   = "rsa"
+)
+
+// certValidity is the lifetime of the self-signed serving certificate; the API server trusts it
+// through the webhook kubeconfig, so it is replaced by re-running init.
+const certValidity = 5 * 365 * 24 * time.Hour
+
+// renewBefore: init replaces a certificate that expires sooner than this.
+const renewBefore = 30 * 24 * time.Hour
+
+// InitOptions are the inputs of Init besides the configuration.
+type InitOptions struct {
+	// Hostnames and Addresses are extra DNS and IP SANs.
+	Hostnames []string
+	Addresses []string
+	// KeyType is KeyTypeECDSA (default, P-256) or KeyTypeRSA (3072 bits).
+	KeyType string
+	// Force replaces an existing valid certificate.
+	Force bool
+	// Now is the current time (zero: time.Now).
+	Now time.Time
+}
+
+// InitResult says what Init did.
+type InitResult struct {
+	CertFile, KeyFile, Kubeconfig string
+	// Generated is false when an existing certificate was kept.
+	Generated bool
+	DNSNames  []string
+	IPs       []string
+}
+
+// Init writes the serving key and certificate to server.stateDir (kept when still valid and
+// covering the SANs, unless Force) and the webhook kubeconfig to server.generateKubeconfig.
+func Init(cfg *Config, o InitOptions) (*InitResult, error) {
+	if err := cfg.ValidateListen(); err != nil {
+		return nil, err
+	}
+	if o.KeyType == "" {
+		o.KeyType = KeyTypeECDSA
+	}
+	if o.KeyType != KeyTypeECDSA && o.KeyType != KeyTypeRSA {
+		return nil, fmt.Errorf("--key-type %q: use ecdsa or rsa", o.KeyType)
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	dns, ips, err := sans(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	dir := cfg.Server.StateDir
+	res := &InitResult{CertFile: filepath.Join(dir, CertFile), KeyFile: filepath.Join(dir, KeyFile), Kubeconfig: cfg.Server.GenerateKubeconfig, DNSNames: dns}
+	for _, ip := range ips {
+		res.IPs = append(res.IPs, ip.String())
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	certPEM, ok := existingCert(res.CertFile, res.KeyFile, dns, ips, o.Now)
+	if !ok || o.Force {
+		var keyPEM []byte
+		certPEM, keyPEM, err = generateCert(o.KeyType, dns, ips, o.Now)
+		if err != nil {
+			return nil, err
+		}
+		// Key first: a certificate without its key is useless, the reverse is regenerated.
+		if err := WriteFileAtomic(res.KeyFile, keyPEM, 0o600); err != nil {
+			return nil, err
+		}
+		if err := WriteFileAtomic(res.CertFile, certPEM, 0o644); err != nil {
+			return nil, err
+		}
+		res.Generated = true
+	}
+	kc, err := WebhookKubeconfig(cfg, certPEM)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(res.Kubeconfig), 0o755); err != nil {
+		return nil, fmt.Errorf("create kubeconfig directory: %w", err)
+	}
+	if err := WriteFileAtomic(res.Kubeconfig, kc, 0o600); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// sans returns the DNS and IP SANs: localhost, 127.0.0.1, server.address, and the extras.
+func sans(cfg *Config, o InitOptions) ([]string, []net.IP, error) {
+	dns := []string{"localhost"}
+	ips := []net.IP{net.ParseIP("127.0.0.1")}
+	addIP := func(ip net.IP) {
+		for _, have := range ips {
+			if have.Equal(ip) {
+				return
+			}
+		}
+		ips = append(ips, ip)
+	}
+	addDNS := func(h string) {
+		if !slices.Contains(dns, h) {
+			dns = append(dns, h)
+		}
+	}
+	if ip := net.ParseIP(cfg.Server.Address); ip != nil {
+		if !ip.IsUnspecified() {
+			addIP(ip)
+		}
+	} else {
+		addDNS(cfg.Server.Address)
+	}
+	for _, h := range o.Hostnames {
+		if !validHostname(h) {
+			return nil, nil, fmt.Errorf("--hostname %q is not a DNS name", h)
+		}
+		addDNS(h)
+	}
+	for _, a := range o.Addresses {
+		ip := net.ParseIP(a)
+		if ip == nil || ip.IsUnspecified() {
+			return nil, nil, fmt.Errorf("--address %q is not a usable IP address", a)
+		}
+		addIP(ip)
+	}
+	return dns, ips, nil
+}
+
+// existingCert returns the current certificate when it is usable: it parses, matches its key,
+// is valid for more than renewBefore, and covers all SANs.
+func existingCert(certFile, keyFile string, dns []string, ips []net.IP, now time.Time) ([]byte, bool) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, false
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, false
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil || len(pair.Certificate) == 0 {
+		return nil, false
+	}
+	c, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil || now.Before(c.NotBefore) || now.Add(renewBefore).After(c.NotAfter) {
+		return nil, false
+	}
+	for _, d := range dns {
+		if !slices.Contains(c.DNSNames, d) {
+			return nil, false
+		}
+	}
+	for _, ip := range ips {
+		if !slices.ContainsFunc(c.IPAddresses, ip.Equal) {
+			return nil, false
+		}
+	}
+	return certPEM, true
+}
+
+func generateCert(keyType string, dns []string, ips []net.IP, now time.Time) (certPEM, keyPEM []byte, err error) {
+	var key crypto.Signer
+	switch keyType {
+	case KeyTypeRSA:
+		key, err = rsa.GenerateKey(rand.Reader, 3072)
+	default:
+		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate serial: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "ack-ram-authenticator"},
+		NotBefore:    now.Add(-5 * time.Minute),
+		NotAfter:     now.Add(certValidity),
+		// Self-signed and used as its own CA in the webhook kubeconfig.
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:              dns,
+		IPAddresses:           ips,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
+}
+
+// WebhookKubeconfig is the kubeconfig for kube-apiserver --authentication-token-webhook-config-file:
+// the cluster is https://<address>:<port>/authenticate trusting caPEM; the user is empty.
+func WebhookKubeconfig(cfg *Config, caPEM []byte) ([]byte, error) {
+	host := cfg.Server.Address
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		// Listening on all addresses: the API server on the same node uses loopback.
+		host = "127.0.0.1"
+	}
+	const name = "ack-ram-authenticator"
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters[name] = &clientcmdapi.Cluster{
+		Server:                   "https://" + net.JoinHostPort(host, strconv.Itoa(cfg.Server.Port)) + "/authenticate",
+		CertificateAuthorityData: bytes.Clone(caPEM),
+	}
+	kc.AuthInfos["kube-apiserver"] = &clientcmdapi.AuthInfo{}
+	kc.Contexts["webhook"] = &clientcmdapi.Context{Cluster: name, AuthInfo: "kube-apiserver"}
+	kc.CurrentContext = "webhook"
+	b, err := clientcmd.Write(*kc)
+	if err != nil {
+		return nil, fmt.Errorf("encode webhook kubeconfig: %w", err)
+	}
+	return b, nil
+}
+
+// WriteFileAtomic writes data to a temporary file in path's directory with perm, syncs it and
+// renames it over path, so readers never see a partial file.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, errors.Join(err))
+	}
+	return nil
+}

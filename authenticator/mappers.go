@@ -1,0 +1,221 @@
+package authenticator
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
+	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
+	"github.com/kubectl-ack/kubectl-ack/pkg/generated/clientset/versioned"
+	"github.com/kubectl-ack/kubectl-ack/pkg/generated/informers/externalversions"
+	listers "github.com/kubectl-ack/kubectl-ack/pkg/generated/listers/ramauthenticator/v1alpha1"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
+	"github.com/kubectl-ack/kubectl-ack/pkg/token"
+)
+
+// Mapper maps a verified identity to a Kubernetes user. ok is false when the mapper has no rule
+// for the identity; an error refuses the identity (it is never passed on to the next mapper).
+type Mapper interface {
+	Name() string
+	Map(id token.Identity) (res *mapper.Result, ok bool, err error)
+}
+
+// StaticMapper maps with the rules of the configuration file (mapRoles, mapUsers, mapAccounts).
+type StaticMapper struct {
+	rules []mapper.Rule
+}
+
+// NewStaticMapper returns a mapper over validated rules (Config.Validate).
+func NewStaticMapper(rules []mapper.Rule) *StaticMapper { return &StaticMapper{rules: rules} }
+
+// Name implements Mapper.
+func (m *StaticMapper) Name() string { return MapperMountedFile }
+
+// Map implements Mapper.
+func (m *StaticMapper) Map(id token.Identity) (*mapper.Result, bool, error) {
+	return mapper.Match(m.rules, id)
+}
+
+// CRDMapper maps with RAMIdentityMapping objects, watched through the generated shared informer.
+// Rules are rebuilt from the lister whenever the informer reports a change, so every request sees
+// the mappings as the informer last saw them. It also writes status.canonicalARN through the
+// status subresource; the status in objects is never used for matching.
+type CRDMapper struct {
+	client   versioned.Interface
+	factory  externalversions.SharedInformerFactory
+	informer cache.SharedIndexInformer
+	lister   listers.RAMIdentityMappingLister
+	queue    workqueue.TypedRateLimitingInterface[string]
+	synced   atomic.Bool
+	gen      atomic.Uint64 // bumped on every informer event
+
+	mu      sync.Mutex // serialises rebuilds
+	built   atomic.Pointer[builtRules]
+	badSeen map[string]bool // errors already logged, so each bad object is logged once
+}
+
+// builtRules are the rules converted at informer generation gen.
+type builtRules struct {
+	gen   uint64
+	rules []mapper.Rule
+}
+
+// NewCRDMapper builds the informer; call Run to start it.
+func NewCRDMapper(client versioned.Interface) (*CRDMapper, error) {
+	f := externalversions.NewSharedInformerFactory(client, 0)
+	inf := f.Ramauthenticator().V1alpha1().RAMIdentityMappings()
+	m := &CRDMapper{
+		client:   client,
+		factory:  f,
+		informer: inf.Informer(),
+		lister:   inf.Lister(),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ramidentitymapping-status"}),
+		badSeen: map[string]bool{},
+	}
+	m.gen.Store(1)
+	_, err := m.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { m.changed(obj) },
+		UpdateFunc: func(_, obj any) { m.changed(obj) },
+		DeleteFunc: func(obj any) { m.changed(obj) },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("watch RAMIdentityMappings: %w", err)
+	}
+	return m, nil
+}
+
+func (m *CRDMapper) changed(obj any) {
+	m.gen.Add(1)
+	if rim, ok := obj.(*v1alpha1.RAMIdentityMapping); ok {
+		m.queue.Add(rim.Name)
+	}
+}
+
+// Name implements Mapper.
+func (m *CRDMapper) Name() string { return MapperCRD }
+
+// Run starts the informer and the status writer and blocks until ctx ends.
+func (m *CRDMapper) Run(ctx context.Context) {
+	defer m.queue.ShutDown()
+	m.factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), m.informer.HasSynced) {
+		return
+	}
+	m.synced.Store(true)
+	klog.InfoS("RAMIdentityMapping informer synced", "mappings", len(m.list()))
+	go func() {
+		for m.processNext(ctx) {
+		}
+	}()
+	<-ctx.Done()
+	m.factory.Shutdown()
+}
+
+// HasSynced reports whether the informer has listed all mappings once.
+func (m *CRDMapper) HasSynced() bool { return m.synced.Load() }
+
+func (m *CRDMapper) list() []*v1alpha1.RAMIdentityMapping {
+	l, _ := m.lister.List(labels.Everything())
+	return l
+}
+
+// currentRules returns the rules of the current informer state, rebuilding them after changes.
+func (m *CRDMapper) currentRules() []mapper.Rule {
+	g := m.gen.Load()
+	if b := m.built.Load(); b != nil && b.gen == g {
+		return b.rules
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g = m.gen.Load()
+	if b := m.built.Load(); b != nil && b.gen == g {
+		return b.rules
+	}
+	rules, errs := mapper.RulesFromMappings(m.list())
+	seen := map[string]bool{}
+	for _, err := range errs {
+		msg := err.Error()
+		seen[msg] = true
+		if !m.badSeen[msg] {
+			klog.ErrorS(err, "ignoring invalid RAMIdentityMapping")
+		}
+	}
+	m.badSeen = seen
+	m.built.Store(&builtRules{gen: g, rules: rules})
+	return rules
+}
+
+// Map implements Mapper.
+func (m *CRDMapper) Map(id token.Identity) (*mapper.Result, bool, error) {
+	if !m.HasSynced() {
+		return nil, false, fmt.Errorf("RAMIdentityMappings are not loaded yet")
+	}
+	return mapper.Match(m.currentRules(), id)
+}
+
+// processNext writes the status of one queued mapping.
+func (m *CRDMapper) processNext(ctx context.Context) bool {
+	name, quit := m.queue.Get()
+	if quit {
+		return false
+	}
+	defer m.queue.Done(name)
+	if err := m.syncStatus(ctx, name); err != nil {
+		if m.queue.NumRequeues(name) < 10 {
+			m.queue.AddRateLimited(name)
+		}
+		klog.ErrorS(err, "write RAMIdentityMapping status", "name", name)
+		return true
+	}
+	m.queue.Forget(name)
+	return true
+}
+
+// CanonicalPattern is the canonical form of a mapping ARN: the canonical ARN for a plain ARN
+// (assumed-role → role), the lower-cased pattern for a glob (matching is case-insensitive).
+func CanonicalPattern(s string) string {
+	s = strings.TrimSpace(s)
+	if arn.IsGlob(s) {
+		return strings.ToLower(s)
+	}
+	c, err := arn.Canonicalize(s)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(c)
+}
+
+func (m *CRDMapper) syncStatus(ctx context.Context, name string) error {
+	obj, err := m.lister.Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	want := CanonicalPattern(obj.Spec.ARN)
+	if obj.Status.CanonicalARN == want {
+		return nil
+	}
+	cp := obj.DeepCopy()
+	cp.Status.CanonicalARN = want
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = m.client.RamauthenticatorV1alpha1().RAMIdentityMappings().UpdateStatus(ctx, cp, metav1.UpdateOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}

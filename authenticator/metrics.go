@@ -1,0 +1,109 @@
+package authenticator
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/token"
+)
+
+// Metric label values of ack_ram_authenticator_requests_total{result} and
+// ack_ram_authenticator_denials_total{reason}.
+const (
+	ResultAllowed   = "allowed"
+	ResultDenied    = "denied"
+	ResultThrottled = "throttled"
+	ResultBad       = "bad_request"
+
+	ReasonInvalidToken   = "invalid_token"
+	ReasonSTSRejected    = "sts_rejected"
+	ReasonSTSUnavailable = "sts_unavailable"
+	ReasonSTSThrottled   = "sts_throttled"
+	ReasonUnmapped       = "unmapped"
+	ReasonReserved       = "reserved_name"
+	ReasonMappingError   = "mapping_error"
+	ReasonCanceled       = "canceled"
+)
+
+// Metrics are the server's Prometheus metrics, in their own registry.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	denials     *prometheus.CounterVec
+	stsCalls    *prometheus.CounterVec
+	stsLatency  prometheus.Histogram
+	cacheHits   prometheus.Counter
+	cacheMisses prometheus.Counter
+	cacheSize   prometheus.Gauge
+}
+
+// NewMetrics registers the metrics (and Go/process collectors) in a new registry.
+func NewMetrics() *Metrics {
+	const ns = "ack_ram_authenticator"
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "requests_total",
+			Help: "TokenReview requests by result (allowed, denied, throttled, bad_request)."}, []string{"result"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "request_duration_seconds",
+			Help:    "Time to answer a TokenReview, by result.",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}}, []string{"result"}),
+		denials: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "denials_total",
+			Help: "Denied tokens by reason."}, []string{"reason"}),
+		stsCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "sts_calls_total",
+			Help: "STS GetCallerIdentity calls by result (ok, rejected, throttled, unavailable)."}, []string{"result"}),
+		stsLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "sts_call_duration_seconds",
+			Help: "Duration of STS GetCallerIdentity calls.", Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),
+		cacheHits:   prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "cache_hits_total", Help: "Tokens answered from the identity cache."}),
+		cacheMisses: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "cache_misses_total", Help: "Tokens not in the identity cache."}),
+		cacheSize:   prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "cache_entries", Help: "Entries in the identity cache."}),
+	}
+	m.Registry.MustRegister(m.requests, m.latency, m.denials, m.stsCalls, m.stsLatency, m.cacheHits, m.cacheMisses, m.cacheSize,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+func (m *Metrics) request(result string, d time.Duration) {
+	m.requests.WithLabelValues(result).Inc()
+	m.latency.WithLabelValues(result).Observe(d.Seconds())
+}
+
+func (m *Metrics) denial(reason string) { m.denials.WithLabelValues(reason).Inc() }
+
+func (m *Metrics) cacheHit()          { m.cacheHits.Inc() }
+func (m *Metrics) cacheMiss()         { m.cacheMisses.Inc() }
+func (m *Metrics) cacheSizeSet(n int) { m.cacheSize.Set(float64(n)) }
+
+func (m *Metrics) stsCall(err error, d time.Duration) {
+	result := "ok"
+	switch {
+	case err == nil:
+	case errors.Is(err, token.ErrSTSThrottled):
+		result = "throttled"
+	case errors.Is(err, token.ErrSTSRejected):
+		result = "rejected"
+	default:
+		result = "unavailable"
+	}
+	m.stsCalls.WithLabelValues(result).Inc()
+	m.stsLatency.Observe(d.Seconds())
+}
+
+// cacheObserver adapts Metrics to verifyObserver.
+type cacheObserver struct{ m *Metrics }
+
+func (o cacheObserver) cacheHit()                          { o.m.cacheHit() }
+func (o cacheObserver) cacheMiss()                         { o.m.cacheMiss() }
+func (o cacheObserver) cacheSize(n int)                    { o.m.cacheSizeSet(n) }
+func (o cacheObserver) stsCall(err error, d time.Duration) { o.m.stsCall(err, d) }
