@@ -30,30 +30,14 @@ func DeriveName(pattern string) string {
 			readable = typ + "-" + acct + "-" + name
 		}
 	}
+	readable = strings.NewReplacer("*", "-any-", "?", "-q-").Replace(readable)
 	var b strings.Builder
 	dash := false
 	for _, r := range readable {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
 			b.WriteRune(r)
 			dash = false
-			continue
-		case r == '*':
-			if !dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteString("any")
-			dash = false
-			continue
-		case r == '?':
-			if !dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteString("q")
-			dash = false
-			continue
-		}
-		if !dash && b.Len() > 0 {
+		} else if !dash && b.Len() > 0 {
 			b.WriteByte('-')
 			dash = true
 		}
