@@ -45,10 +45,10 @@ type configMap struct {
 // by content: "kind: ConfigMap" is a ConfigMap (its data holds mapRoles/mapUsers/mapAccounts
 // YAML strings, or a whole config under "config.yaml"); a top-level "server" is a config file.
 // Keys are matched case-insensitively, so the ConfigMap spellings rolearn/userarn work too.
-func readStaticFile(path string) (*staticFile, error) {
+func readStaticFile(flag, path string) (*staticFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read --from-config: %w", err)
+		return nil, fmt.Errorf("read %s: %w", flag, err)
 	}
 	sf, err := parseStaticFile(b)
 	if err != nil {

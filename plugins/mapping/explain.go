@@ -83,7 +83,7 @@ only a real login has (--user-id, --access-key-id) are needed only when template
 				ex    = Explanation{ARN: id.ARN, CanonicalARN: id.CanonicalARN}
 			)
 			if configFile != "" {
-				sf, err := readStaticFile(configFile)
+				sf, err := readStaticFile("--config", configFile)
 				if err != nil {
 					return err
 				}

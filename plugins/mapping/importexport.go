@@ -52,7 +52,7 @@ or --allow-reserved-group lists them.`,
 			if from == "" {
 				return errors.New("--from-config FILE is required")
 			}
-			sf, err := readStaticFile(from)
+			sf, err := readStaticFile("--from-config", from)
 			if err != nil {
 				return err
 			}
