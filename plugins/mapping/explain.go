@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -225,7 +226,7 @@ func printExplanation(w io.Writer, output string, ex *Explanation) error {
 			return err
 		}
 		if output == outJSON {
-			if b, err = yaml.YAMLToJSON(b); err != nil {
+			if b, err = json.MarshalIndent(ex, "", "    "); err != nil {
 				return err
 			}
 			b = append(b, '\n')

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -184,15 +185,15 @@ import(export()) round-trips.`,
 				}
 				doc = cm
 			}
-			b, err := yaml.Marshal(doc)
-			if err != nil {
-				return err
-			}
+			var b []byte
 			if output == outJSON {
-				if b, err = yaml.YAMLToJSON(b); err != nil {
-					return err
-				}
+				b, err = json.MarshalIndent(doc, "", "    ")
 				b = append(b, '\n')
+			} else {
+				b, err = yaml.Marshal(doc)
+			}
+			if err != nil {
+				return fmt.Errorf("encode export: %w", err)
 			}
 			_, err = o.streams.Out.Write(b)
 			return err
