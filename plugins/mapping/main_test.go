@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +12,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kubectl-ack/kubectl-ack/internal/kubetest"
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
@@ -111,7 +114,12 @@ func (f *fixture) run(t *testing.T, stdin string, args ...string) result {
 	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
 	terminal := f.terminal
 	cmd := newRootCommand(streams, hooks{stdinIsTerminal: func() bool { return terminal }})
-	full := append(append([]string{}, args...), "--kubeconfig", f.env.Kubeconfig)
+	// The kubeconfig goes first (cobra finds the subcommand past known persistent flags), except
+	// for __complete, whose last argument is the word being completed.
+	full := append([]string{"--kubeconfig", f.env.Kubeconfig}, args...)
+	if len(args) > 0 && args[0] == cobra.ShellCompRequestCmd {
+		full = append([]string{args[0], "--kubeconfig", f.env.Kubeconfig}, args[1:]...)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	code := run(ctx, cmd, full, &errOut)
@@ -160,4 +168,8 @@ func contains(t *testing.T, what, s string, want ...string) {
 			t.Errorf("%s does not contain %q:\n%s", what, w, s)
 		}
 	}
+}
+
+func discardStreams() genericiooptions.IOStreams {
+	return genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 }
