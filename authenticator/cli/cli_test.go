@@ -1,0 +1,216 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubectl-ack/kubectl-ack/authenticator/cli"
+	"github.com/kubectl-ack/kubectl-ack/internal/kubetest"
+	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
+	"github.com/kubectl-ack/kubectl-ack/pkg/emulator/emulatortest"
+	"github.com/kubectl-ack/kubectl-ack/pkg/token"
+)
+
+func TestMain(m *testing.M) { emulatortest.Main(m) }
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb syncBuffer
+	code := cli.Main(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func writeConfig(t *testing.T, info emulator.Info, port int, extra string) (path, kubeconfig string) {
+	t.Helper()
+	dir := t.TempDir()
+	kubeconfig = filepath.Join(dir, "webhook", "kubeconfig.yaml")
+	path = filepath.Join(dir, "config.yaml")
+	body := fmt.Sprintf("clusterID: %s\nserver:\n  port: %d\n  stateDir: %s\n  generateKubeconfig: %s\n  allowedGroups: [system:masters]\n  mapUsers:\n  - userARN: acs:ram::%s:user/%s\n    username: admin-{{UserID}}\n    groups: [system:masters]\n%s",
+		info.ClusterID, port, filepath.Join(dir, "state"), kubeconfig, info.AccountID, info.UserName, extra)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, kubeconfig
+}
+
+// TestServerContract is the contract the e2e tests rely on: "init -c F", then "server -c F
+// --kubeconfig ADMIN --sts-endpoint H:P --sts-ca-file CA" serves on server.address:server.port,
+// the webhook kubeconfig works with client-go, and /readyz turns 200.
+func TestServerContract(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	kube := kubetest.Start(t, kubetest.WithCRD())
+	srv := emulatortest.Start(t)
+	info := srv.Info()
+	port := freePort(t)
+	cfgPath, webhookKC := writeConfig(t, info, port, "")
+
+	if code, out, errOut := runCLI(t, "", "init", "-c", cfgPath); code != 0 || !strings.Contains(out, "wrote certificate") {
+		t.Fatalf("init: %d %s %s", code, out, errOut)
+	}
+	if code, out, _ := runCLI(t, "", "init", "-c", cfgPath); code != 0 || !strings.Contains(out, "kept existing") {
+		t.Fatalf("second init: %d %s", code, out)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var stderr syncBuffer
+	go func() {
+		done <- cli.Main(ctx, []string{"server", "-c", cfgPath, "--kubeconfig", kube.Kubeconfig,
+			"--sts-endpoint", info.Endpoint, "--sts-ca-file", info.CAFile}, strings.NewReader(""), &syncBuffer{}, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("server exit code %d: %s", code, stderr.String())
+		}
+	})
+
+	rc, err := clientcmd.BuildConfigFromFlags("", webhookKC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://127.0.0.1:" + strconv.Itoa(port) + "/authenticate"; rc.Host != want {
+		t.Fatalf("webhook server = %s, want %s", rc.Host, want)
+	}
+	hc, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := strings.TrimSuffix(rc.Host, "/authenticate")
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := hc.Get(base + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz not 200 after 20s (last error %v); stderr:\n%s", err, stderr.String())
+		}
+		<-tick.C
+	}
+
+	tok, _, err := token.Sign(token.SignInput{ClusterID: info.ClusterID, AccessKeyID: info.AccessKeyID, AccessKeySecret: info.AccessKeySecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"apiVersion": "authentication.k8s.io/v1beta1", "kind": "TokenReview", "spec": map[string]string{"token": tok}})
+	resp, err := hc.Post(rc.Host, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var rv struct {
+		APIVersion string `json:"apiVersion"`
+		Status     struct {
+			Authenticated bool `json:"authenticated"`
+			User          struct {
+				Username string   `json:"username"`
+				Groups   []string `json:"groups"`
+			} `json:"user"`
+		} `json:"status"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rv); err != nil {
+		t.Fatal(err)
+	}
+	if rv.APIVersion != "authentication.k8s.io/v1beta1" || !rv.Status.Authenticated || rv.Status.User.Username != "admin-"+info.UserID || strings.Join(rv.Status.User.Groups, ",") != "system:masters" {
+		t.Fatalf("answer %+v", rv)
+	}
+	if strings.Contains(stderr.String(), tok[len(tok)-32:]) {
+		t.Error("server logs contain token text")
+	}
+}
+
+func TestVerifyCommand(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	srv := emulatortest.Start(t)
+	info := srv.Info()
+	cfgPath, _ := writeConfig(t, info, 21362, "  stsEndpoint: "+info.Endpoint+"\n")
+	tok, _, err := token.Sign(token.SignInput{ClusterID: info.ClusterID, AccessKeyID: info.AccessKeyID, AccessKeySecret: info.AccessKeySecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, otherKey, err := srv.CreateUser(info.AccountID, "nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := token.Sign(token.SignInput{ClusterID: info.ClusterID, AccessKeyID: otherKey.ID, AccessKeySecret: otherKey.Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		stdin    string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{name: "text", args: []string{"verify", "-c", cfgPath, "--token", tok}, wantOut: "Username:      admin-" + info.UserID},
+		{name: "json from stdin", stdin: tok + "\n", args: []string{"verify", "-c", cfgPath, "--token", "-", "-o", "json"}, wantOut: `"username": "admin-` + info.UserID + `"`},
+		{name: "yaml", args: []string{"verify", "-c", cfgPath, "--token", tok, "-o", "yaml"}, wantOut: "canonicalArn: acs:ram::" + info.AccountID},
+		{name: "unmapped is exit 2", args: []string{"verify", "-c", cfgPath, "--token", other}, wantCode: 2, wantOut: "Denied:", wantErr: "is not mapped"},
+		{name: "--sts-endpoint overrides the file", args: []string{"verify", "-c", cfgPath, "--token", tok, "--sts-endpoint", "127.0.0.1:1", "--sts-timeout", "300ms"}, wantCode: 2, wantErr: "STS is unavailable"},
+		{name: "no token", args: []string{"verify", "-c", cfgPath}, wantCode: 1, wantErr: "no token"},
+		{name: "bad output", args: []string{"verify", "-c", cfgPath, "--token", tok, "-o", "xml"}, wantCode: 1, wantErr: `-o "xml"`},
+		{name: "no config", args: []string{"verify", "--token", tok}, wantCode: 1, wantErr: "pass -c/--config"},
+		{name: "version", args: []string{"version"}, wantOut: "ack-ram-authenticator v"},
+		{name: "server without certificate", args: []string{"server", "-c", cfgPath, "--port", strconv.Itoa(freePort(t))}, wantCode: 1, wantErr: "run 'ack-ram-authenticator init"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.stdin, tc.args...)
+			if code != tc.wantCode || !strings.Contains(out, tc.wantOut) || !strings.Contains(errOut, tc.wantErr) {
+				t.Fatalf("exit %d (want %d)\nstdout: %s\nstderr: %s\nwant stdout %q, stderr %q", code, tc.wantCode, out, errOut, tc.wantOut, tc.wantErr)
+			}
+			if strings.Contains(errOut, tok[len(tok)-32:]) {
+				t.Error("stderr contains token text")
+			}
+		})
+	}
+}
