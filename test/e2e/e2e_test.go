@@ -20,11 +20,13 @@ var stack *harness.Stack
 
 // Names seeded into the chain.
 const (
-	devRole       = "e2e-dev"     // RAM role any user of the account may assume
-	readersGroup  = "e2e-readers" // bound to nsReaderRole
-	nsReaderRole  = "e2e-namespace-reader"
-	staticUser    = "e2e-static"        // RAM user mapped in the authenticator's config file
-	staticK8sUser = "static:e2e-static" // and the Kubernetes user it maps to
+	devRole      = "e2e-dev"     // RAM role any user of the account may assume
+	readersGroup = "e2e-readers" // bound to nsReaderRole
+	nsReaderRole = "e2e-namespace-reader"
+	// RAM users mapped in the authenticator's config file, each to "static:<name>" in readersGroup.
+	staticUser       = "e2e-static"
+	otherClusterUser = "e2e-other-cluster"
+	faultUser        = "e2e-fault"
 )
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
@@ -42,7 +44,7 @@ func runMain(m *testing.M) int {
 		AccountID: account,
 		Roles:     []string{devRole},
 		// A static mapping (the MountedFile mapper) next to the RAMIdentityMapping objects.
-		MapUsers: []harness.StaticMapping{{ARN: "acs:ram::" + account + ":user/" + staticUser, Username: staticK8sUser, Groups: []string{readersGroup}}},
+		MapUsers: staticMappings(account, staticUser, otherClusterUser, faultUser),
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "e2e: %s: %s\n", time.Since(start).Round(time.Millisecond), fmt.Sprintf(format, args...))
 		},
@@ -64,6 +66,14 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: failed; process logs (kept in %s):\n%s", s.Dir, s.Logs(40))
 	}
 	return code
+}
+
+func staticMappings(account string, users ...string) []harness.StaticMapping {
+	var out []harness.StaticMapping
+	for _, u := range users {
+		out = append(out, harness.StaticMapping{ARN: "acs:ram::" + account + ":user/" + u, Username: "static:" + u, Groups: []string{readersGroup}})
+	}
+	return out
 }
 
 // setupRBAC creates the namespace-reader ClusterRole and binds it to readersGroup.
@@ -114,6 +124,9 @@ func must(t *testing.T, r *harness.Result) *harness.Result {
 	}
 	return r
 }
+
+// unauthorized is how kubectl reports a 401 from kube-apiserver.
+const unauthorized = "You must be logged in to the server"
 
 // mustFail fails the test unless the command exited non-zero (not killed at the timeout) with
 // every want string in its stderr.

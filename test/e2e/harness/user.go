@@ -115,6 +115,9 @@ func (u *User) Run(ctx context.Context, name string, args ...string) *Result {
 func (u *User) RunInput(ctx context.Context, stdin []byte, name string, args ...string) *Result {
 	r := &Result{Command: displayCommand(name, args)}
 	bin, err := u.stack.resolve(name)
+	if err == nil {
+		err = u.stack.checkPlugin(name, args)
+	}
 	if err != nil {
 		r.StartErr, r.ExitCode = err, -1
 		u.echo(r)
@@ -190,6 +193,19 @@ func (s *Stack) resolve(name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s not found in %s or %s: run `make build kube-bins`", name, s.Paths.Bin, s.Paths.KubeBin)
+}
+
+// checkPlugin turns kubectl's "unknown command" for a missing project plugin into the hint
+// that builds it.
+func (s *Stack) checkPlugin(name string, args []string) error {
+	if filepath.Base(name) != "kubectl" || len(args) == 0 || !strings.HasPrefix(args[0], "ack-") {
+		return nil
+	}
+	plugin := "kubectl-" + strings.ReplaceAll(args[0], "-", "_")
+	if !isExecutable(filepath.Join(s.Paths.Bin, plugin)) {
+		return fmt.Errorf("kubectl plugin %s not found in %s (%s): run `make build` in %s", plugin, s.Paths.Bin, EnvBinDir, s.Paths.Repo)
+	}
+	return nil
 }
 
 func displayCommand(name string, args []string) string {
