@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -25,7 +26,9 @@ type User struct {
 	Home string
 	// Echo, when set, receives every command ("$ kubectl ...") and its output, as a terminal
 	// would show them.
-	Echo    io.Writer
+	Echo io.Writer
+	// Prompt precedes echoed commands (default "$").
+	Prompt  string
 	env     []string
 	timeout time.Duration
 }
@@ -85,6 +88,25 @@ type Result struct {
 	TimedOut bool
 	// StartErr is set when the command could not be started.
 	StartErr error
+	combined string
+}
+
+// lockedBuffer is a bytes.Buffer written by the stdout and stderr copiers at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Err is nil for a command that exited 0, else an error carrying the command and its output.
@@ -130,7 +152,9 @@ func (u *User) RunInput(ctx context.Context, stdin []byte, name string, args ...
 	cmd.Dir = u.Home
 	cmd.Stdin = bytes.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// combined keeps the interleaving a terminal would show, for Echo.
+	combined := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, combined), io.MultiWriter(&stderr, combined)
 	// kubectl runs the plugins as children: kill the whole group on timeout so none lingers.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -139,6 +163,7 @@ func (u *User) RunInput(ctx context.Context, stdin []byte, name string, args ...
 	err = cmd.Run()
 	r.Elapsed = time.Since(start)
 	r.Stdout, r.Stderr = stdout.String(), stderr.String()
+	r.combined = combined.String()
 	var exit *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
@@ -161,14 +186,18 @@ func (u *User) echo(r *Result) {
 	if u.Echo == nil {
 		return
 	}
-	fmt.Fprintf(u.Echo, "$ %s\n", r.Command)
-	if r.Stdout != "" {
-		fmt.Fprint(u.Echo, ensureNewline(r.Stdout))
+	prompt := u.Prompt
+	if prompt == "" {
+		prompt = "$"
 	}
-	if r.Stderr != "" {
-		fmt.Fprint(u.Echo, ensureNewline(r.Stderr))
+	fmt.Fprintf(u.Echo, "%s %s\n", prompt, r.Command)
+	if r.StartErr != nil {
+		fmt.Fprintln(u.Echo, r.StartErr)
 	}
-	if err := r.Err(); err != nil && r.ExitCode != 0 {
+	if r.combined != "" {
+		fmt.Fprint(u.Echo, ensureNewline(r.combined))
+	}
+	if r.ExitCode != 0 {
 		fmt.Fprintf(u.Echo, "(exit code %d)\n", r.ExitCode)
 	}
 	fmt.Fprintln(u.Echo)
