@@ -25,6 +25,8 @@ type staticFile struct {
 	format        string
 	config        mapper.StaticConfig
 	allowedGroups []string
+	// mappers is server.mappers: the order in which the authenticator asks its mappers.
+	mappers []string
 }
 
 // authenticatorConfig is the part of the authenticator's configuration file ack-map reads.
@@ -32,6 +34,7 @@ type authenticatorConfig struct {
 	Server *struct {
 		mapper.StaticConfig `json:",inline"`
 		AllowedGroups       []string `json:"allowedGroups,omitempty"`
+		Mappers             []string `json:"mappers,omitempty"`
 	} `json:"server"`
 }
 
@@ -105,7 +108,7 @@ func parseConfig(b []byte) (*staticFile, error) {
 	if c.Server == nil {
 		return nil, errors.New(`authenticator config has no "server:" section`)
 	}
-	return &staticFile{format: formatConfig, config: c.Server.StaticConfig, allowedGroups: c.Server.AllowedGroups}, nil
+	return &staticFile{format: formatConfig, config: c.Server.StaticConfig, allowedGroups: c.Server.AllowedGroups, mappers: c.Server.Mappers}, nil
 }
 
 // configFromMappings builds the static config equivalent of CRs: role ARNs go to mapRoles,

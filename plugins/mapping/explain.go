@@ -27,6 +27,8 @@ type Explanation struct {
 	ARN          string `json:"arn"`
 	CanonicalARN string `json:"canonicalARN"`
 	Mapped       bool   `json:"mapped"`
+	// Mapper is the authenticator mapper that decided: MountedFile (static config) or CRD.
+	Mapper string `json:"mapper,omitempty"`
 	// Source is the winning rule's source: "crd:<name>", "config:mapRoles", ...
 	Source string `json:"source,omitempty"`
 	// Mapping is the RAMIdentityMapping name when the rule comes from a CR.
@@ -58,9 +60,12 @@ func newExplainCommand(o *rootOptions) *cobra.Command {
 (pkg/mapper) on the cluster's RAMIdentityMappings and, with --config, the static mappings of an
 authenticator configuration file or alibabacloud-auth ConfigMap.
 
-Precedence: a rule for exactly the identity's canonical ARN wins over globs, the most specific
-glob wins over other globs, and account rules (mapAccounts) come last. The output names the
-winning mapping, its kind (exact, glob, account) and the rendered username and groups.
+The authenticator asks its mappers in order — the static file (MountedFile) first, then the
+RAMIdentityMappings (CRD), or as server.mappers in --config says — and the first that matches
+decides; an error (such as a template without a value) refuses the identity. Within one mapper a
+rule for exactly the identity's canonical ARN wins over globs, the most specific glob wins over
+other globs, and account rules (mapAccounts) come last. The output names the winning mapping,
+its kind (exact, glob, account) and the rendered username and groups.
 
 Exit status: 0 when the identity is mapped, 1 when it is not (no rule matches, a template has
 no value for it, or the result uses a reserved "system:" name the server would refuse).
@@ -79,42 +84,54 @@ only a real login has (--user-id, --access-key-id) are needed only when template
 			if err != nil {
 				return err
 			}
+			ex := Explanation{ARN: id.ARN, CanonicalARN: id.CanonicalARN}
 			var (
-				rules []mapper.Rule
-				ex    = Explanation{ARN: id.ARN, CanonicalARN: id.CanonicalARN}
+				static []mapper.Rule
+				order  = []string{mapperCRD}
 			)
 			if configFile != "" {
 				sf, err := readStaticFile("--config", configFile)
 				if err != nil {
 					return err
 				}
-				r, err := sf.config.Rules()
-				if err != nil {
+				if static, err = sf.config.Rules(); err != nil {
 					return fmt.Errorf("--config %s: %w", configFile, err)
 				}
-				rules = append(rules, r...)
 				allowed = append(allowed, sf.allowedGroups...)
-			}
-			if !skipCluster {
-				a, err := o.api()
-				if err != nil {
-					return err
-				}
-				items, err := a.listAll(cmd.Context())
-				if err != nil {
-					return err
-				}
-				ms := make([]*v1alpha1.RAMIdentityMapping, len(items))
-				for i := range items {
-					ms[i] = &items[i]
-				}
-				r, errs := mapper.RulesFromMappings(ms)
-				rules = append(rules, r...)
-				for _, e := range errs {
-					ex.Ignored = append(ex.Ignored, e.Error())
+				if order, err = mapperOrder(sf.mappers); err != nil {
+					return fmt.Errorf("--config %s: %w", configFile, err)
 				}
 			}
-			explainIdentity(&ex, rules, id, allowed)
+			if skipCluster {
+				order = slices.DeleteFunc(order, func(m string) bool { return m == mapperCRD })
+			} else if !slices.Contains(order, mapperCRD) {
+				o.warnf("server.mappers in %s does not list %s: the cluster's RAMIdentityMappings are not used", configFile, mapperCRD)
+			}
+			var stages []stage
+			for _, m := range order {
+				st := stage{name: m, rules: static}
+				if m == mapperCRD {
+					a, err := o.api()
+					if err != nil {
+						return err
+					}
+					items, err := a.listAll(cmd.Context())
+					if err != nil {
+						return err
+					}
+					ms := make([]*v1alpha1.RAMIdentityMapping, len(items))
+					for i := range items {
+						ms[i] = &items[i]
+					}
+					var errs []error
+					st.rules, errs = mapper.RulesFromMappings(ms)
+					for _, e := range errs {
+						ex.Ignored = append(ex.Ignored, e.Error())
+					}
+				}
+				stages = append(stages, st)
+			}
+			explainIdentity(&ex, stages, id, allowed)
 			if err := printExplanation(o.streams.Out, output, &ex); err != nil {
 				return err
 			}
@@ -190,32 +207,73 @@ func (f identityFlags) identity() (token.Identity, error) {
 	return id, nil
 }
 
-// explainIdentity fills ex with the outcome of mapper.Match and the server's reserved-name check.
-func explainIdentity(ex *Explanation, rules []mapper.Rule, id token.Identity, allowed []string) {
-	res, ok, err := mapper.Match(rules, id)
-	switch {
-	case err != nil:
-		ex.Reason = err.Error()
-		if errors.Is(err, mapper.ErrTemplate) {
-			ex.Reason += " (give the value with --session-name, --user-id or --access-key-id to see the result for a real login)"
+// Mapper names and default order of ack-ram-authenticator (server.mappers).
+const (
+	mapperMountedFile = "MountedFile"
+	mapperCRD         = "CRD"
+)
+
+// stage is one authenticator mapper and its rules.
+type stage struct {
+	name  string
+	rules []mapper.Rule
+}
+
+// mapperOrder is the order the authenticator asks its mappers in: server.mappers, or the static
+// file first and then the CRs.
+func mapperOrder(configured []string) ([]string, error) {
+	if len(configured) == 0 {
+		return []string{mapperMountedFile, mapperCRD}, nil
+	}
+	var out []string
+	for _, m := range configured {
+		var name string
+		switch {
+		case strings.EqualFold(m, mapperMountedFile):
+			name = mapperMountedFile
+		case strings.EqualFold(m, mapperCRD):
+			name = mapperCRD
+		default:
+			return nil, fmt.Errorf("server.mappers: unknown mapper %q (known: %s, %s)", m, mapperMountedFile, mapperCRD)
 		}
-		return
-	case !ok:
-		ex.Reason = fmt.Sprintf("no mapping matches %s (canonical %s)", id.ARN, id.CanonicalARN)
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+// explainIdentity decides like the authenticator: each mapper in order runs mapper.Match on its
+// rules; the first match wins, an error refuses the identity (later mappers are not asked), and
+// the result must pass the reserved-name check.
+func explainIdentity(ex *Explanation, stages []stage, id token.Identity, allowed []string) {
+	for _, st := range stages {
+		res, ok, err := mapper.Match(st.rules, id)
+		if err != nil {
+			ex.Mapper = st.name
+			ex.Reason = err.Error()
+			if errors.Is(err, mapper.ErrTemplate) {
+				ex.Reason += " (give the value with --session-name, --user-id or --access-key-id to see the result for a real login)"
+			}
+			return
+		}
+		if !ok {
+			continue
+		}
+		ex.Mapper, ex.Source, ex.Kind = st.name, res.Rule.Source, res.Kind
+		if name, isCRD := strings.CutPrefix(res.Rule.Source, mapper.SourceCRDPrefix); isCRD {
+			ex.Mapping = name
+		}
+		ex.RuleARN, ex.RuleAccount = res.Rule.ARN, res.Rule.Account
+		ex.Username, ex.Groups = res.Username, slices.Clone(res.Groups)
+		if err := mapper.CheckReserved(res.Username, res.Groups, allowed); err != nil {
+			ex.Reason = "the authenticator refuses the result: " + err.Error()
+			return
+		}
+		ex.Mapped = true
 		return
 	}
-	ex.Source, ex.Kind = res.Rule.Source, res.Kind
-	ex.Mapping, _ = strings.CutPrefix(res.Rule.Source, mapper.SourceCRDPrefix)
-	if !strings.HasPrefix(res.Rule.Source, mapper.SourceCRDPrefix) {
-		ex.Mapping = ""
-	}
-	ex.RuleARN, ex.RuleAccount = res.Rule.ARN, res.Rule.Account
-	ex.Username, ex.Groups = res.Username, slices.Clone(res.Groups)
-	if err := mapper.CheckReserved(res.Username, res.Groups, allowed); err != nil {
-		ex.Reason = "the authenticator refuses the result: " + err.Error()
-		return
-	}
-	ex.Mapped = true
+	ex.Reason = fmt.Sprintf("no mapping matches %s (canonical %s)", id.ARN, id.CanonicalARN)
 }
 
 func printExplanation(w io.Writer, output string, ex *Explanation) error {
@@ -238,7 +296,7 @@ func printExplanation(w io.Writer, output string, ex *Explanation) error {
 	fmt.Fprintf(&b, "Identity:       %s\n", ex.ARN)
 	fmt.Fprintf(&b, "Canonical ARN:  %s\n", ex.CanonicalARN)
 	if ex.Source != "" {
-		by := ex.Source
+		by := "static " + strings.TrimPrefix(ex.Source, "config:") + " entry (" + ex.Mapper + " mapper)"
 		if ex.Mapping != "" {
 			by = "RAMIdentityMapping " + ex.Mapping
 		}

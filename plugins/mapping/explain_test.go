@@ -34,6 +34,9 @@ func TestExplainAgreesWithMapper(t *testing.T) {
 	// Objects ack-map would refuse, as kubectl apply could store them.
 	f.create(t, "mallory-user", "acs:ram::"+acct+":user/mallory", "mallory", "system:masters")
 	f.create(t, "broken", "acs:ram::not-digits:role/x", "x")
+	// In accounts the static file maps wholesale: the static mapper is asked first and wins.
+	f.ok(t, "add", "--name", "erin-user", "--arn", "acs:ram::5555:user/erin", "--username", "erin-crd")
+	f.ok(t, "add", "--name", "frank-user", "--arn", "acs:ram::6666:user/frank", "--username", "frank-crd")
 
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(cfg, []byte(`clusterID: c1
@@ -59,6 +62,8 @@ server:
 		{Source: "crd:carol-user", ARN: "acs:ram::" + acct + ":user/carol", Username: "carol-{{UserID}}"},
 		{Source: "crd:root", ARN: "acs:ram::" + acct + ":root", Username: "root-{{AccountID}}", Groups: []string{"roots"}},
 		{Source: "crd:mallory-user", ARN: "acs:ram::" + acct + ":user/mallory", Username: "mallory", Groups: []string{"system:masters"}},
+		{Source: "crd:erin-user", ARN: "acs:ram::5555:user/erin", Username: "erin-crd"},
+		{Source: "crd:frank-user", ARN: "acs:ram::6666:user/frank", Username: "frank-crd"},
 	}
 	staticRules := []mapper.Rule{
 		{Source: mapper.SourceMapUsers, ARN: "acs:ram::5555:user/dave", Username: "dave"},
@@ -121,16 +126,24 @@ server:
 		{name: "static account with template", config: true, args: []string{"--arn", "acs:ram::6666:assumed-role/r/a@b"},
 			id:         token.Identity{AccountID: "6666", ARN: "acs:ram::6666:assumed-role/r/a@b", CanonicalARN: "acs:ram::6666:role/r", SessionName: "a@b"},
 			wantMapped: true, wantKind: mapper.KindAccount, wantSource: mapper.SourceMapAccounts, wantUser: "acct6:a-b"},
+		{name: "static account wins over a CR (static mapper first)", config: true, args: []string{"--arn", "acs:ram::5555:user/erin"},
+			id:         token.Identity{AccountID: "5555", ARN: "acs:ram::5555:user/erin", CanonicalARN: "acs:ram::5555:user/erin"},
+			wantMapped: true, wantKind: mapper.KindAccount, wantSource: mapper.SourceMapAccounts, wantUser: "acs:ram::5555:user/erin"},
+		{name: "without --config the CR decides", args: []string{"--arn", "acs:ram::5555:user/erin"},
+			id:         token.Identity{AccountID: "5555", ARN: "acs:ram::5555:user/erin", CanonicalARN: "acs:ram::5555:user/erin"},
+			wantMapped: true, wantKind: mapper.KindExact, wantSource: "crd:erin-user", wantUser: "erin-crd"},
+		{name: "static template error refuses, the CR is not asked", config: true, args: []string{"--arn", "acs:ram::6666:user/frank"},
+			id: token.Identity{AccountID: "6666", ARN: "acs:ram::6666:user/frank", CanonicalARN: "acs:ram::6666:user/frank"}},
 		{name: "other account unmapped", config: true, args: []string{"--arn", "acs:ram::7777:user/x"},
 			id: token.Identity{AccountID: "7777", ARN: "acs:ram::7777:user/x", CanonicalARN: "acs:ram::7777:user/x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"explain", "-o", "json"}, tt.args...)
-			all := rules
+			stages := [][]mapper.Rule{rules}
 			if tt.config {
 				args = append(args, "--config", cfg)
-				all = append(slices.Clone(staticRules), rules...)
+				stages = [][]mapper.Rule{staticRules, rules}
 			}
 			r := f.run(t, "", args...)
 			var got Explanation
@@ -147,12 +160,11 @@ server:
 			contains(t, "stderr", r.stderr, "broken") // the invalid object is reported, not fatal
 
 			// The server's decision on the same rules and identity.
-			res, ok, err := mapper.Match(all, tt.id)
-			serverMapped := err == nil && ok && mapper.CheckReserved(res.Username, res.Groups, nil) == nil
+			res, serverMapped, err := serverMap(stages, tt.id)
 			if got.Mapped != serverMapped {
 				t.Fatalf("explain mapped=%v, mapper says %v (err %v)\n%s", got.Mapped, serverMapped, err, r)
 			}
-			if ok && err == nil {
+			if res != nil {
 				if got.Source != res.Rule.Source || got.Kind != res.Kind || got.Username != res.Username || !slices.Equal(got.Groups, res.Groups) {
 					t.Errorf("explain = %+v\nmapper  = %+v", got, *res)
 				}
@@ -170,9 +182,32 @@ server:
 	}
 }
 
+// serverMap decides the way ack-ram-authenticator does with its mappers in order (static file,
+// then CRs): the first match wins, an error refuses, and reserved results are refused.
+func serverMap(stages [][]mapper.Rule, id token.Identity) (*mapper.Result, bool, error) {
+	for _, rules := range stages {
+		res, ok, err := mapper.Match(rules, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			if err := mapper.CheckReserved(res.Username, res.Groups, nil); err != nil {
+				return res, false, err
+			}
+			return res, true, nil
+		}
+	}
+	return nil, false, nil
+}
+
 func TestExplainTextAndErrors(t *testing.T) {
 	f := newFixture(t)
 	f.ok(t, "add", "--name", "dev", "--arn", "acs:ram::"+acct+":role/dev", "--username", "dev:{{SessionName}}", "-g", "devs")
+	static := "server:\n  mapRoles:\n  - roleARN: acs:ram::" + acct + ":role/dev\n    username: static-dev\n  mapAccounts: [\"5555\"]\n"
+	staticFirst := writeFile(t, "static.yaml", static)
+	crdFirst := writeFile(t, "crd-first.yaml", static+"  mappers: [CRD, MountedFile]\n")
+	fileOnly := writeFile(t, "file-only.yaml", static+"  mappers: [MountedFile]\n")
+	badOrder := writeFile(t, "bad-order.yaml", static+"  mappers: [LDAP]\n")
 	tests := []struct {
 		name     string
 		args     []string
@@ -186,6 +221,15 @@ func TestExplainTextAndErrors(t *testing.T) {
 			wantOut: []string{"not mapped: no mapping matches acs:ram::" + acct + ":user/x"}},
 		{name: "missing session explained", args: []string{"--arn", "acs:ram::" + acct + ":role/dev"}, wantCode: 1,
 			wantOut: []string{"not mapped:", "{{SessionName}} has no value", "--session-name"}},
+		{name: "static file first by default", args: []string{"--arn", "acs:ram::" + acct + ":assumed-role/dev/a", "--config", staticFirst},
+			wantOut: []string{"Matched by:     static mapRoles entry (MountedFile mapper) (exact rule", "Username:       static-dev"}},
+		{name: "server.mappers puts CRD first", args: []string{"--arn", "acs:ram::" + acct + ":assumed-role/dev/a", "--config", crdFirst},
+			wantOut: []string{"Matched by:     RAMIdentityMapping dev", "Username:       dev:a"}},
+		{name: "server.mappers without CRD", args: []string{"--arn", "acs:ram::" + acct + ":user/x", "--config", fileOnly}, wantCode: 1,
+			wantOut: []string{"not mapped"}, wantErr: []string{"does not list CRD"}},
+		{name: "unknown mapper", args: []string{"--arn", "acs:ram::1:user/x", "--config", badOrder}, wantCode: 1, wantErr: []string{`unknown mapper "LDAP"`}},
+		{name: "static only", args: []string{"--arn", "acs:ram::5555:user/x", "--config", staticFirst, "--no-cluster"},
+			wantOut: []string{"static mapAccounts entry (MountedFile mapper) (account rule, account 5555)", "Username:       acs:ram::5555:user/x"}},
 		{name: "glob refused", args: []string{"--arn", "acs:ram::1:role/*"}, wantCode: 1, wantErr: []string{"not a glob"}},
 		{name: "bad arn", args: []string{"--arn", "acs:ram::1:thing"}, wantCode: 1, wantErr: []string{"Error: --arn"}},
 		{name: "no arn", args: nil, wantCode: 1, wantErr: []string{"--arn is required"}},
