@@ -81,11 +81,7 @@ func (c *IdentityCache) Len() int {
 // (ErrInvalidToken, ErrSTSRejected, ErrSTSThrottled, ErrSTSUnavailable) or ctx's error.
 func (c *IdentityCache) Verify(ctx context.Context, tok string) (*token.Identity, error) {
 	key := sha256.Sum256([]byte(tok))
-	now := c.clock()
-	c.mu.RLock()
-	e, ok := c.entries[key]
-	c.mu.RUnlock()
-	if ok && now.Before(e.expires) {
+	if e, ok := c.lookup(key); ok {
 		c.obs.cacheHit()
 		return e.id, e.err
 	}
@@ -95,6 +91,11 @@ func (c *IdentityCache) Verify(ctx context.Context, tok string) (*token.Identity
 		return nil, err
 	}
 	ch := c.group.DoChan(string(key[:]), func() (any, error) {
+		// A flight that ended between our cache miss and DoChan has stored its answer already:
+		// look again so that the token still costs one STS call.
+		if e, ok := c.lookup(key); ok {
+			return e.id, e.err
+		}
 		// The first caller's cancellation must not fail the others; the verifier's own timeout
 		// bounds the call.
 		start := time.Now()
@@ -121,6 +122,18 @@ func (c *IdentityCache) Verify(ctx context.Context, tok string) (*token.Identity
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// lookup returns the unexpired entry for key.
+func (c *IdentityCache) lookup(key [sha256.Size]byte) (cacheEntry, bool) {
+	now := c.clock()
+	c.mu.RLock()
+	e, ok := c.entries[key]
+	c.mu.RUnlock()
+	if !ok || !now.Before(e.expires) {
+		return cacheEntry{}, false
+	}
+	return e, true
 }
 
 // store adds an entry, first dropping expired ones and then arbitrary ones when full.

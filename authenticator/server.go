@@ -184,6 +184,8 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener, started fun
 		WriteTimeout:      s.cfg.Server.STSTimeout.Duration + writeMargin,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+		// Handshake errors of clients that went away are routine; keep them in klog.
+		ErrorLog: klog.NewStandardLogger("INFO"),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

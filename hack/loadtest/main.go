@@ -1,0 +1,363 @@
+// Command loadtest measures ack-ram-authenticator on loopback: it starts the cloud emulator and
+// the webhook server in this process, sends a bounded number of TokenReviews with bounded
+// concurrency for a bounded time, prints requests per second and p50/p99 latency for cached and
+// uncached tokens and the STS calls per unique token, then exits.
+//
+//	go run ./hack/loadtest [-duration 5s] [-requests 200000] [-concurrency 32] [-unique 2000] [-burst 50]
+//
+// Exit status 1 means a request failed or a unique token cost other than one STS call; with
+// -check, also that the cached targets (p99 < 2 ms, > 10,000 req/s) were missed.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/authenticator"
+	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
+	"github.com/kubectl-ack/kubectl-ack/pkg/token"
+)
+
+type options struct {
+	duration    time.Duration
+	requests    int
+	concurrency int
+	unique      int
+	burst       int
+	burstTokens int
+	check       bool
+}
+
+func main() {
+	var o options
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "time limit of each phase (at most 60s)")
+	flag.IntVar(&o.requests, "requests", 200000, "request limit of the cached phase (at most 2,000,000)")
+	flag.IntVar(&o.concurrency, "concurrency", 32, "concurrent clients (at most 512)")
+	flag.IntVar(&o.unique, "unique", 2000, "unique tokens in the uncached phase (at most 20,000)")
+	flag.IntVar(&o.burst, "burst", 50, "concurrent requests per token in the burst phase (at most 500)")
+	flag.IntVar(&o.burstTokens, "burst-tokens", 20, "tokens in the burst phase (at most 1,000)")
+	flag.BoolVar(&o.check, "check", false, "exit 1 when the cached targets are missed")
+	flag.Parse()
+	if err := o.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(2)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func (o options) validate() error {
+	switch {
+	case o.duration <= 0 || o.duration > time.Minute:
+		return errors.New("-duration must be in (0, 60s]")
+	case o.requests <= 0 || o.requests > 2000000:
+		return errors.New("-requests must be in [1, 2000000]")
+	case o.concurrency <= 0 || o.concurrency > 512:
+		return errors.New("-concurrency must be in [1, 512]")
+	case o.unique <= 0 || o.unique > 20000:
+		return errors.New("-unique must be in [1, 20000]")
+	case o.burst <= 0 || o.burst > 500 || o.burstTokens <= 0 || o.burstTokens > 1000:
+		return errors.New("-burst must be in [1, 500] and -burst-tokens in [1, 1000]")
+	}
+	return nil
+}
+
+// target is the emulator and server under test plus a client.
+type target struct {
+	emu    *emulator.Server
+	info   emulator.Info
+	url    string
+	client *http.Client
+}
+
+func run(ctx context.Context, o options) error {
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"} {
+		_ = os.Unsetenv(k)
+	}
+	_ = os.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+	dir, err := os.MkdirTemp("", "ack-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+
+	emu, err := emulator.New(emulator.Config{Addr: "127.0.0.1:0", StateDir: filepath.Join(dir, "emulator")})
+	if err != nil {
+		return err
+	}
+	if err := emu.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { _ = emu.Close() }()
+	info := emu.Info()
+
+	cfg, err := authenticator.ParseConfig(fmt.Appendf(nil, "clusterID: %s\nserver:\n  stateDir: %s\n  generateKubeconfig: %s\n  stsEndpoint: %s\n  stsCAFile: %s\n",
+		info.ClusterID, filepath.Join(dir, "state"), filepath.Join(dir, "webhook.yaml"), info.Endpoint, info.CAFile), "loadtest")
+	if err != nil {
+		return err
+	}
+	cfg.Server.MapAccounts = []mapper.AccountMapping{{AccountID: info.AccountID, Username: "user-{{UserID}}", Groups: []string{"loadtest"}}}
+	if _, err := authenticator.Init(cfg, authenticator.InitOptions{}); err != nil {
+		return err
+	}
+	srv, err := authenticator.NewServer(cfg, authenticator.Options{})
+	if err != nil {
+		return err
+	}
+	tc, err := srv.TLSConfig()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	addrc := make(chan string, 1)
+	go func() { served <- srv.ServeListener(sctx, tls.NewListener(ln, tc), func(a string) { addrc <- a }) }()
+	defer func() { stop(); <-served }()
+
+	certPEM, err := os.ReadFile(filepath.Join(cfg.Server.StateDir, authenticator.CertFile))
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		MaxIdleConns: o.concurrency * 2, MaxIdleConnsPerHost: o.concurrency * 2, IdleConnTimeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	t := &target{emu: emu, info: info, url: "https://" + <-addrc + "/authenticate", client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+
+	fmt.Printf("ack-ram-authenticator load test: GOMAXPROCS=%d, concurrency %d, TLS over loopback, emulator STS in process\n", runtime.GOMAXPROCS(0), o.concurrency)
+	var failed []string
+
+	// Cached: one token, warmed, sent as fast as the clients can.
+	cachedTok, err := sign(info.ClusterID, info.AccessKeyID, info.AccessKeySecret)
+	if err != nil {
+		return err
+	}
+	if _, err := t.review(ctx, cachedTok); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	jobs := func(i int) string { return cachedTok }
+	res := t.phase(ctx, o.concurrency, o.requests, o.duration, jobs)
+	res.print("cached")
+	if res.errors > 0 {
+		failed = append(failed, fmt.Sprintf("%d cached requests failed (first: %v)", res.errors, res.firstErr))
+	}
+	if o.check && (res.p(0.99) >= 2*time.Millisecond || res.rps() <= 10000) {
+		failed = append(failed, fmt.Sprintf("cached targets missed: p99 %v (want < 2ms), %.0f req/s (want > 10000)", res.p(0.99), res.rps()))
+	}
+
+	// Uncached: every request carries a token never seen before (one RAM user each).
+	toks, err := userTokens(emu, info, "u", o.unique)
+	if err != nil {
+		return err
+	}
+	before := emu.Calls(emulator.ServiceSTS, "GetCallerIdentity")
+	res = t.phase(ctx, o.concurrency, len(toks), o.duration, func(i int) string { return toks[i] })
+	calls := emu.Calls(emulator.ServiceSTS, "GetCallerIdentity") - before
+	res.print("uncached")
+	fmt.Printf("%-9s STS calls %d for %d unique tokens: %.3f per token\n", "", calls, res.count, float64(calls)/float64(max(res.count, 1)))
+	if res.errors > 0 {
+		failed = append(failed, fmt.Sprintf("%d uncached requests failed (first: %v)", res.errors, res.firstErr))
+	}
+	if calls != res.count {
+		failed = append(failed, fmt.Sprintf("uncached: %d STS calls for %d unique tokens", calls, res.count))
+	}
+
+	// Burst: each new token arrives -burst times at once; singleflight must collapse them.
+	btoks, err := userTokens(emu, info, "b", o.burstTokens)
+	if err != nil {
+		return err
+	}
+	before = emu.Calls(emulator.ServiceSTS, "GetCallerIdentity")
+	var bursts []*result
+	for _, tok := range btoks {
+		r := t.phase(ctx, o.burst, o.burst, o.duration, func(int) string { return tok })
+		bursts = append(bursts, r)
+	}
+	calls = emu.Calls(emulator.ServiceSTS, "GetCallerIdentity") - before
+	merged := merge(bursts)
+	merged.print("burst")
+	fmt.Printf("%-9s STS calls %d for %d unique tokens x %d concurrent requests: %.3f per token\n", "", calls, len(btoks), o.burst, float64(calls)/float64(len(btoks)))
+	if merged.errors > 0 {
+		failed = append(failed, fmt.Sprintf("%d burst requests failed (first: %v)", merged.errors, merged.firstErr))
+	}
+	if calls != len(btoks) {
+		failed = append(failed, fmt.Sprintf("burst: %d STS calls for %d unique tokens, want exactly one each", calls, len(btoks)))
+	}
+	if len(failed) > 0 {
+		return errors.Join(toErrs(failed)...)
+	}
+	fmt.Println("ok")
+	return nil
+}
+
+func toErrs(msgs []string) []error {
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		errs[i] = errors.New(m)
+	}
+	return errs
+}
+
+func sign(cluster, ak, secret string) (string, error) {
+	tok, _, err := token.Sign(token.SignInput{ClusterID: cluster, AccessKeyID: ak, AccessKeySecret: secret})
+	return tok, err
+}
+
+func userTokens(emu *emulator.Server, info emulator.Info, prefix string, n int) ([]string, error) {
+	toks := make([]string, n)
+	for i := range toks {
+		_, k, err := emu.CreateUser(info.AccountID, "load-"+prefix+strconv.Itoa(i))
+		if err != nil {
+			return nil, err
+		}
+		if toks[i], err = sign(info.ClusterID, k.ID, k.Secret); err != nil {
+			return nil, err
+		}
+	}
+	return toks, nil
+}
+
+type review struct {
+	Status struct {
+		Authenticated bool   `json:"authenticated"`
+		Error         string `json:"error"`
+	} `json:"status"`
+}
+
+func (t *target) review(ctx context.Context, tok string) (time.Duration, error) {
+	body, _ := json.Marshal(map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": map[string]string{"token": tok}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	start := time.Now()
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		return 0, err
+	}
+	var rv review
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &rv) != nil || !rv.Status.Authenticated {
+		return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, rv.Status.Error)
+	}
+	return d, nil
+}
+
+type result struct {
+	count, errors int
+	firstErr      error
+	elapsed       time.Duration
+	lat           []time.Duration
+}
+
+func (r *result) p(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(q*float64(len(r.lat))))]
+}
+
+func (r *result) rps() float64 { return float64(r.count) / r.elapsed.Seconds() }
+
+func (r *result) print(name string) {
+	fmt.Printf("%-9s %7d requests in %6.2fs: %8.0f req/s  p50 %8v  p99 %8v  max %8v  errors %d\n",
+		name, r.count, r.elapsed.Seconds(), r.rps(), r.p(0.50).Round(time.Microsecond), r.p(0.99).Round(time.Microsecond), r.p(1).Round(time.Microsecond), r.errors)
+}
+
+func merge(rs []*result) *result {
+	m := &result{}
+	for _, r := range rs {
+		m.count += r.count
+		m.errors += r.errors
+		if m.firstErr == nil {
+			m.firstErr = r.firstErr
+		}
+		m.elapsed += r.elapsed
+		m.lat = append(m.lat, r.lat...)
+	}
+	slices.Sort(m.lat)
+	return m
+}
+
+// phase sends up to n requests (request i carries tok(i)) with c workers for at most d.
+func (t *target) phase(ctx context.Context, c, n int, d time.Duration, tok func(int) string) *result {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var next atomic.Int64
+	var mu sync.Mutex
+	res := &result{lat: make([]time.Duration, 0, min(n, 1<<20))}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 1024)
+			var errs int
+			var first error
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					break
+				}
+				lat, err := t.review(ctx, tok(i))
+				if err != nil {
+					if ctx.Err() != nil {
+						break // the phase's time is up; not a failure
+					}
+					errs++
+					if first == nil {
+						first = err
+					}
+					continue
+				}
+				local = append(local, lat)
+			}
+			mu.Lock()
+			res.lat = append(res.lat, local...)
+			res.errors += errs
+			if res.firstErr == nil {
+				res.firstErr = first
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	res.count = len(res.lat)
+	slices.Sort(res.lat)
+	return res
+}
