@@ -82,14 +82,16 @@ func parseStaticFile(b []byte) (*staticFile, error) {
 			return sf, nil
 		}
 		sf := &staticFile{format: formatConfigMap}
+		found := false
 		for key, dst := range map[string]any{"mapRoles": &sf.config.MapRoles, "mapUsers": &sf.config.MapUsers, "mapAccounts": &sf.config.MapAccounts} {
 			if s, ok := cm.Data[key]; ok {
+				found = true
 				if err := yaml.Unmarshal([]byte(s), dst); err != nil {
 					return nil, fmt.Errorf("ConfigMap data %s: %w", key, err)
 				}
 			}
 		}
-		if len(sf.config.MapRoles)+len(sf.config.MapUsers)+len(sf.config.MapAccounts) == 0 {
+		if !found {
 			return nil, errors.New("ConfigMap has no mapRoles, mapUsers or mapAccounts in data")
 		}
 		return sf, nil

@@ -7,8 +7,6 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
@@ -171,19 +169,22 @@ import(export()) round-trips.`,
 			}
 			var doc any = map[string]any{"server": c}
 			if format == formatConfigMap {
-				cm := corev1.ConfigMap{
-					TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-					ObjectMeta: metav1.ObjectMeta{Name: cmName, Namespace: cmNamespace},
-					Data:       map[string]string{},
-				}
-				for key, v := range map[string]any{"mapRoles": c.MapRoles, "mapUsers": c.MapUsers} {
+				data := map[string]string{}
+				// Empty lists as "[]" rather than "null".
+				roles, users := append([]mapper.RoleMapping{}, c.MapRoles...), append([]mapper.UserMapping{}, c.MapUsers...)
+				for key, v := range map[string]any{"mapRoles": roles, "mapUsers": users} {
 					b, err := yaml.Marshal(v)
 					if err != nil {
 						return err
 					}
-					cm.Data[key] = string(b)
+					data[key] = string(b)
 				}
-				doc = cm
+				// A plain map rather than corev1.ConfigMap, which would print creationTimestamp: null.
+				doc = map[string]any{
+					"apiVersion": "v1", "kind": "ConfigMap",
+					"metadata": map[string]string{"name": cmName, "namespace": cmNamespace},
+					"data":     data,
+				}
 			}
 			var b []byte
 			if output == outJSON {

@@ -167,6 +167,7 @@ func TestImportFormatsAndErrors(t *testing.T) {
 		{name: "no server section", content: "clusterID: c1\n", wantCode: 1, wantErr: []string{`no "server:" section`}},
 		{name: "other kind", content: "kind: Secret\n", wantCode: 1, wantErr: []string{`kind "Secret" is not supported`}},
 		{name: "empty ConfigMap", content: "kind: ConfigMap\ndata: {}\n", wantCode: 1, wantErr: []string{"no mapRoles, mapUsers or mapAccounts"}},
+		{name: "empty ConfigMap export imports nothing", content: "kind: ConfigMap\ndata:\n  mapRoles: |\n    []\n  mapUsers: |\n    []\n", wantCount: 0},
 		{name: "not YAML", content: "server: [", wantCode: 1, wantErr: []string{"not valid YAML"}},
 		{name: "bad mapRoles string", content: "kind: ConfigMap\ndata:\n  mapRoles: 'foo: ['\n", wantCode: 1, wantErr: []string{"data mapRoles"}},
 		{name: "missing file flag", wantCode: 1, wantErr: []string{"--from-config FILE is required"}},
