@@ -88,7 +88,12 @@ func TestMapping(t *testing.T) {
 
 	t.Run("unmapped identity is unauthorized", func(t *testing.T) {
 		tokenLogin(t, bobTerm)
+		before := stsCalls(t)
 		mustFail(t, bobTerm.Kubectl(ctx, "get", "ns"), unauthorized)
+		// The 401 comes from the mapping step: STS did verify bob's token.
+		if stsCalls(t) == before {
+			t.Errorf("no STS GetCallerIdentity call for bob's token: the 401 did not come from the mapping step")
+		}
 		mustFail(t, bobTerm.Kubectl(ctx, "auth", "whoami"), unauthorized)
 	})
 
@@ -157,19 +162,22 @@ func TestTokenForAnotherCluster(t *testing.T) {
 	}
 	must(t, getNS(token(stack.ClusterID)))
 
-	calls := func() int {
-		c, err := stack.Calls(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c["sts"]["GetCallerIdentity"]
-	}
-	before := calls()
+	before := stsCalls(t)
 	other := "c" + strings.Repeat("0", 31) + "1"
 	mustFail(t, getNS(token(other)), unauthorized)
-	if after := calls(); after != before {
+	if after := stsCalls(t); after != before {
 		t.Errorf("the authenticator called STS GetCallerIdentity %d times for a token of another cluster, want 0", after-before)
 	}
+}
+
+// stsCalls is the number of STS GetCallerIdentity calls the emulator accepted so far.
+func stsCalls(t *testing.T) int {
+	t.Helper()
+	c, err := stack.Calls(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c["sts"]["GetCallerIdentity"]
 }
 
 func flatten(m map[string][]string) []string {

@@ -39,9 +39,6 @@ type Paths struct {
 	KubeBin string
 }
 
-// ProjectBinaries are the binaries of this repository that the end-to-end chain runs.
-var ProjectBinaries = []string{"kubectl-ack_login", "kubectl-ack_rrsa", "kubectl-ack_map", "ack-ram-authenticator", "ack-emulator"}
-
 // KubeBinaries are the Kubernetes binaries the chain runs.
 var KubeBinaries = []string{"etcd", "kube-apiserver", "kubectl"}
 
