@@ -8,12 +8,17 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -79,7 +84,6 @@ func writeConfig(t *testing.T, info emulator.Info, port int, extra string) (path
 // the webhook kubeconfig works with client-go, and /readyz turns 200.
 func TestServerContract(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
-	kube := kubetest.Start(t, kubetest.WithCRD())
 	srv := emulatortest.Start(t)
 	info := srv.Info()
 	port := freePort(t)
@@ -91,6 +95,11 @@ func TestServerContract(t *testing.T) {
 	if code, out, _ := runCLI(t, "", "init", "-c", cfgPath); code != 0 || !strings.Contains(out, "kept existing") {
 		t.Fatalf("second init: %d %s", code, out)
 	}
+	// kube-apiserver uses the webhook kubeconfig exactly as init wrote it.
+	kube := kubetest.Start(t, kubetest.WithCRD(),
+		kubetest.WithAPIServerFlag("authentication-token-webhook-config-file", webhookKC),
+		kubetest.WithAPIServerFlag("authentication-token-webhook-version", "v1"),
+		kubetest.WithAPIServerFlag("authentication-token-webhook-cache-ttl", "0s"))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
@@ -160,6 +169,32 @@ func TestServerContract(t *testing.T) {
 	}
 	if rv.APIVersion != "authentication.k8s.io/v1beta1" || !rv.Status.Authenticated || rv.Status.User.Username != "admin-"+info.UserID || strings.Join(rv.Status.User.Groups, ",") != "system:masters" {
 		t.Fatalf("answer %+v", rv)
+	}
+
+	// Through kube-apiserver: the bearer token is reviewed by the webhook and the user is the
+	// mapped one (system:masters is allowed by the configuration).
+	whoami := func(tok string) (*authenticationv1.SelfSubjectReview, error) {
+		cs, err := kubernetes.NewForConfig(&rest.Config{Host: kube.Config.Host, BearerToken: tok,
+			TLSClientConfig: rest.TLSClientConfig{CAData: kube.Config.CAData}})
+		if err != nil {
+			return nil, err
+		}
+		return cs.AuthenticationV1().SelfSubjectReviews().Create(context.Background(), &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	}
+	ssr, err := whoami(tok)
+	if err != nil {
+		t.Fatalf("SelfSubjectReview with a k8s-ack-v2 token: %v", err)
+	}
+	if u := ssr.Status.UserInfo; u.Username != "admin-"+info.UserID || !slices.Contains(u.Groups, "system:masters") || u.Extra["arn"][0] != "acs:ram::"+info.AccountID+":user/"+info.UserName {
+		t.Errorf("kube-apiserver sees %+v", u)
+	}
+	// A token for another cluster is refused by kube-apiserver (401).
+	bad, _, err := token.Sign(token.SignInput{ClusterID: "cother", AccessKeyID: info.AccessKeyID, AccessKeySecret: info.AccessKeySecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := whoami(bad); !apierrors.IsUnauthorized(err) {
+		t.Errorf("cross-cluster token through kube-apiserver: %v, want 401", err)
 	}
 	if strings.Contains(stderr.String(), tok[len(tok)-32:]) {
 		t.Error("server logs contain token text")
