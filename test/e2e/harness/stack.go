@@ -103,8 +103,31 @@ type Stack struct {
 }
 
 // Start brings the chain up in dependency order and waits until each piece is ready. On error
-// everything already started is stopped.
-func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+// everything already started is stopped. Ports are picked free and then handed to the processes,
+// so another program on the machine can take one in between: such a start is retried.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		var s *Stack
+		if s, err = start(ctx, opts); err == nil {
+			return s, nil
+		}
+		if !strings.Contains(err.Error(), "address already in use") || opts.Dir != "" {
+			return nil, err
+		}
+		if opts.Logf != nil {
+			opts.Logf("a port was taken while starting (attempt %d), starting again: %v", attempt, firstLine(err.Error()))
+		}
+	}
+	return nil, err
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	// Only what the chain itself runs: a missing plugin fails the command that uses it, with
 	// the same hint.
 	need := []string{"ack-emulator", "ack-ram-authenticator"}
