@@ -1,10 +1,13 @@
 package authenticator
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"k8s.io/klog/v2"
@@ -38,6 +41,16 @@ type tokenReviewStatus struct {
 	User          *User    `json:"user,omitempty"`
 	Audiences     []string `json:"audiences,omitempty"`
 	Error         string   `json:"error,omitempty"`
+}
+
+// bodyBufs recycles request and answer buffers of /authenticate.
+var bodyBufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4096)) }}
+
+func putBodyBuf(b *bytes.Buffer) {
+	// Do not keep the rare huge buffer.
+	if b.Cap() <= 2*MaxBodyBytes {
+		bodyBufs.Put(b)
+	}
 }
 
 // ReadyFunc reports whether the server is ready, and why not.
@@ -95,14 +108,20 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) {
 		h.badRequest(w, start, http.StatusMethodNotAllowed, "use POST with a TokenReview body")
 		return
 	}
-	var tr tokenReview
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err := dec.Decode(&tr); err != nil {
+	buf := bodyBufs.Get().(*bytes.Buffer)
+	defer putBodyBuf(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			h.badRequest(w, start, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes))
 			return
 		}
+		h.badRequest(w, start, http.StatusBadRequest, "could not read the request body")
+		return
+	}
+	var tr tokenReview
+	if err := json.Unmarshal(buf.Bytes(), &tr); err != nil {
 		h.badRequest(w, start, http.StatusBadRequest, "request body is not a JSON TokenReview")
 		return
 	}
@@ -129,8 +148,15 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "1")
 		}
 	}
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(resp); err != nil {
+		klog.ErrorS(err, "encode TokenReview answer")
+		plain(w, http.StatusInternalServerError, "could not encode the answer")
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(o.HTTPStatus)
-	_ = json.NewEncoder(w).Encode(resp)
+	_, _ = w.Write(buf.Bytes())
 	h.metrics.request(result, time.Since(start))
 }
