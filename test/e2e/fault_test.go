@@ -9,8 +9,8 @@ import (
 )
 
 // TestSTSFault breaks the last hop (authenticator → STS) with the emulator's fault injection:
-// kubectl must fail cleanly (non-zero exit, Unauthorized, well within a bound, no hang) while STS
-// is unavailable, and work again once it is back.
+// kubectl must fail cleanly (non-zero exit, 401, within a bound, no hang) while STS is down,
+// failing, throttling or slow, and work again once it is back.
 func TestSTSFault(t *testing.T) {
 	ctx := context.Background()
 	_, u := newRAMUser(t, faultUser)
@@ -26,18 +26,21 @@ func TestSTSFault(t *testing.T) {
 
 	for _, tc := range []struct {
 		mode  string
+		delay string
 		bound time.Duration
 	}{
 		// The authenticator answers quickly when STS is down or failing...
-		{"down", 15 * time.Second},
-		{"5xx", 15 * time.Second},
+		{"down", "", 15 * time.Second},
+		{"5xx", "", 15 * time.Second},
 		// ...but answers HTTP 429 + Retry-After to throttling, which kube-apiserver's webhook
 		// client retries until its own 30 s request timeout.
-		{"throttle", 45 * time.Second},
+		{"throttle", "", 45 * time.Second},
+		// STS answering after 20 s: the authenticator's 5 s STS timeout must cut it short.
+		{"slow", "20s", 15 * time.Second},
 	} {
-		mode, bound := tc.mode, tc.bound
+		mode, delay, bound := tc.mode, tc.delay, tc.bound
 		t.Run(mode, func(t *testing.T) {
-			if err := stack.SetFault(ctx, "sts", harness.Fault{Mode: mode}); err != nil {
+			if err := stack.SetFault(ctx, "sts", harness.Fault{Mode: mode, Delay: delay}); err != nil {
 				t.Fatal(err)
 			}
 			// Tokens are signed per second and both kube-apiserver and the authenticator cache
