@@ -40,6 +40,9 @@ type IdentityCache struct {
 	mu      sync.RWMutex
 	entries map[[sha256.Size]byte]cacheEntry
 	group   singleflight.Group
+	// keyBufs recycles the buffers tokens are copied into for hashing: a token is 1–2 KiB and
+	// the cached path should not allocate that per request.
+	keyBufs sync.Pool
 }
 
 // verifyObserver receives cache and STS events (metrics).
@@ -80,7 +83,7 @@ func (c *IdentityCache) Len() int {
 // call shared by all concurrent callers with the same token. Errors are those of pkg/token
 // (ErrInvalidToken, ErrSTSRejected, ErrSTSThrottled, ErrSTSUnavailable) or ctx's error.
 func (c *IdentityCache) Verify(ctx context.Context, tok string) (*token.Identity, error) {
-	key := tokenKey(tok)
+	key := c.tokenKey(tok)
 	if e, ok := c.lookup(key); ok {
 		c.obs.cacheHit()
 		return e.id, e.err
@@ -124,18 +127,18 @@ func (c *IdentityCache) Verify(ctx context.Context, tok string) (*token.Identity
 	}
 }
 
-// keyBufs recycles the buffers tokens are copied into for hashing: a token is 1–2 KiB and the
-// cached path should not allocate that per request.
-var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, token.MaxTokenBytes); return &b }}
-
 // tokenKey is the SHA-256 of tok; the cache never holds token text.
-func tokenKey(tok string) [sha256.Size]byte {
-	bp := keyBufs.Get().(*[]byte)
+func (c *IdentityCache) tokenKey(tok string) [sha256.Size]byte {
+	bp, _ := c.keyBufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, token.MaxTokenBytes)
+		bp = &b
+	}
 	b := append((*bp)[:0], tok...)
 	key := sha256.Sum256(b)
 	if cap(b) <= 2*token.MaxTokenBytes {
 		*bp = b
-		keyBufs.Put(bp)
+		c.keyBufs.Put(bp)
 	}
 	return key
 }

@@ -43,13 +43,17 @@ type tokenReviewStatus struct {
 	Error         string   `json:"error,omitempty"`
 }
 
-// bodyBufs recycles request and answer buffers of /authenticate.
-var bodyBufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4096)) }}
+func (h *Handler) getBuf() *bytes.Buffer {
+	if b, ok := h.bufs.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return bytes.NewBuffer(make([]byte, 0, 4096))
+}
 
-func putBodyBuf(b *bytes.Buffer) {
+func (h *Handler) putBuf(b *bytes.Buffer) {
 	// Do not keep the rare huge buffer.
 	if b.Cap() <= 2*MaxBodyBytes {
-		bodyBufs.Put(b)
+		h.bufs.Put(b)
 	}
 }
 
@@ -62,6 +66,8 @@ type Handler struct {
 	metrics *Metrics
 	ready   ReadyFunc
 	mux     *http.ServeMux
+	// bufs recycles request and answer buffers of /authenticate.
+	bufs sync.Pool
 }
 
 // NewHandler builds the HTTP handler. ready may be nil (always ready).
@@ -108,8 +114,8 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) {
 		h.badRequest(w, start, http.StatusMethodNotAllowed, "use POST with a TokenReview body")
 		return
 	}
-	buf := bodyBufs.Get().(*bytes.Buffer)
-	defer putBodyBuf(buf)
+	buf := h.getBuf()
+	defer h.putBuf(buf)
 	buf.Reset()
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
 		var mbe *http.MaxBytesError

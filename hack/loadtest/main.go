@@ -89,6 +89,7 @@ type target struct {
 	info   emulator.Info
 	url    string
 	client *http.Client
+	bufs   sync.Pool
 }
 
 func run(ctx context.Context, o options) error {
@@ -246,8 +247,6 @@ func userBodies(emu *emulator.Server, info emulator.Info, prefix string, n int) 
 	return bodies, nil
 }
 
-var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
 type review struct {
 	Status struct {
 		Authenticated bool   `json:"authenticated"`
@@ -263,8 +262,6 @@ func reviewBody(tok string) []byte {
 	return body
 }
 
-var authenticated = []byte(`"authenticated":true`)
-
 func (t *target) review(ctx context.Context, body []byte) (time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
 	if err != nil {
@@ -276,8 +273,11 @@ func (t *target) review(ctx context.Context, body []byte) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
-	buf := bufs.Get().(*bytes.Buffer)
-	defer bufs.Put(buf)
+	buf, _ := t.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer t.bufs.Put(buf)
 	buf.Reset()
 	_, err = buf.ReadFrom(resp.Body)
 	_ = resp.Body.Close()
@@ -285,7 +285,7 @@ func (t *target) review(ctx context.Context, body []byte) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(buf.Bytes(), authenticated) {
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(buf.Bytes(), []byte(`"authenticated":true`)) {
 		var rv review
 		_ = json.Unmarshal(buf.Bytes(), &rv)
 		return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, rv.Status.Error)
