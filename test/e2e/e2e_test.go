@@ -87,7 +87,29 @@ func setupRBAC(ctx context.Context) error {
 			return fmt.Errorf("RBAC setup: %w", err)
 		}
 	}
-	return nil
+	// The RBAC authorizer learns bindings through a watch: wait until this one is in force.
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		r := admin.Kubectl(ctx, "auth", "can-i", "list", "namespaces", "--as=e2e-probe", "--as-group="+readersGroup)
+		if strings.TrimSpace(r.Stdout) == "yes" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("RBAC binding for %s not in force after 30s: %s", readersGroup, r)
+		}
+		<-tick.C
+	}
+}
+
+// waitCan polls `kubectl auth can-i` as u until RBAC lets it do verb on resource.
+func waitCan(t *testing.T, u *harness.User, verb, resource string) {
+	t.Helper()
+	eventually(t, "RBAC allows "+verb+" "+resource, 30*time.Second, func() (bool, string) {
+		r := u.Kubectl(context.Background(), "auth", "can-i", verb, resource)
+		return strings.TrimSpace(r.Stdout) == "yes", r.String()
+	})
 }
 
 // newRAMUser creates a RAM user in the emulator and a person at a terminal holding its key.

@@ -23,6 +23,7 @@ func TestRRSA(t *testing.T) {
 	must(t, stack.Admin().Kubectl(ctx, "create", "clusterrolebinding", "e2e-rrsa-ops", "--clusterrole=cluster-admin", "--user="+ru.UserID))
 
 	const ns, sa, role = "e2e-rrsa", "app", "e2e-rrsa-role"
+	waitCan(t, u, "create", "namespaces")
 	must(t, u.Kubectl(ctx, "create", "namespace", ns))
 
 	// The cluster id comes from the ack-login exec arguments of the current context.
