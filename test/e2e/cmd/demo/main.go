@@ -185,6 +185,11 @@ func (d *demo) walk() error {
 	if _, err := d.ok(admin, "kubectl", "create", "clusterrolebinding", "ops-admin", "--clusterrole=cluster-admin", "--user="+s.Emulator.UserID); err != nil {
 		return err
 	}
+	// RBAC learns the binding through a watch: wait until it is in force, silently.
+	if err := d.quietly(ops, func(r *harness.Result) bool { return strings.TrimSpace(r.Stdout) == "yes" },
+		"auth", "can-i", "create", "namespaces"); err != nil {
+		return err
+	}
 	for _, args := range [][]string{
 		{"ack-rrsa", "status"},
 		{"ack-rrsa", "enable", "-y", "--poll-interval", "200ms"},
@@ -217,24 +222,33 @@ func isTerminal(w io.Writer) bool {
 // retry runs kubectl args until it succeeds (a new mapping takes a moment to reach the
 // authenticator's informer), showing only the successful run.
 func (d *demo) retry(u *harness.User, args ...string) error {
+	if err := d.quietly(u, func(r *harness.Result) bool { return r.Err() == nil }, args...); err != nil {
+		return err
+	}
+	_, err := d.ok(u, "kubectl", args...)
+	return err
+}
+
+// quietly polls kubectl args, unechoed, until done accepts the result or 30 s pass.
+func (d *demo) quietly(u *harness.User, done func(*harness.Result) bool, args ...string) error {
 	echo := u.Echo
 	u.Echo = nil
 	defer func() { u.Echo = echo }()
 	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		r := u.Run(d.ctx, "kubectl", args...)
-		if r.Err() == nil {
-			u.Echo = echo
-			_, err := d.ok(u, "kubectl", args...)
-			return err
+		if done(r) {
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return r.Err()
+			return fmt.Errorf("still not as expected after 30s:\n%s", r)
 		}
 		select {
 		case <-d.ctx.Done():
 			return errors.Join(d.ctx.Err(), r.Err())
-		case <-time.After(250 * time.Millisecond):
+		case <-tick.C:
 		}
 	}
 }
