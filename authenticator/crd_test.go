@@ -25,7 +25,7 @@ func TestCRDMapper(t *testing.T) {
 	srv := emulatortest.Start(t)
 	info := srv.Info()
 	acct := info.AccountID
-	_, bobKey, err := srv.CreateUser(acct, "Bob")
+	bob, bobKey, err := srv.CreateUser(acct, "Bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +106,17 @@ func TestCRDMapper(t *testing.T) {
 		return ""
 	}
 	eventually(t, 10*time.Second, status)
+	// status.userID records who authenticated through the mapping (coalesced, within seconds).
+	eventually(t, 20*time.Second, func() string {
+		got, err := api.Get(ctx, created.Name, metav1.GetOptions{})
+		if err != nil {
+			return err.Error()
+		}
+		if got.Status.UserID != bob.UserID {
+			return "status.userID = " + got.Status.UserID + ", want " + bob.UserID
+		}
+		return ""
+	})
 	// A user writing a false status is corrected by the server.
 	cur, err := api.Get(ctx, created.Name, metav1.GetOptions{})
 	if err != nil {

@@ -49,8 +49,9 @@ func (m *StaticMapper) Map(id token.Identity) (*mapper.Result, bool, error) {
 
 // CRDMapper maps with RAMIdentityMapping objects, watched through the generated shared informer.
 // Rules are rebuilt from the lister whenever the informer reports a change, so every request sees
-// the mappings as the informer last saw them. It also writes status.canonicalARN through the
-// status subresource; the status in objects is never used for matching.
+// the mappings as the informer last saw them. It also writes status.canonicalARN and
+// status.userID (the principal last mapped by the object, written at most about every
+// statusDelay) through the status subresource; the status is never used for matching.
 type CRDMapper struct {
 	client   versioned.Interface
 	factory  externalversions.SharedInformerFactory
@@ -59,6 +60,9 @@ type CRDMapper struct {
 	queue    workqueue.TypedRateLimitingInterface[string]
 	synced   atomic.Bool
 	gen      atomic.Uint64 // bumped on every informer event
+
+	usersMu  sync.Mutex
+	lastUser map[string]string // mapping name → principal last authenticated through it
 
 	mu      sync.Mutex // serialises rebuilds
 	built   atomic.Pointer[builtRules]
@@ -82,7 +86,8 @@ func NewCRDMapper(client versioned.Interface) (*CRDMapper, error) {
 		lister:   inf.Lister(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ramidentitymapping-status"}),
-		badSeen: map[string]bool{},
+		badSeen:  map[string]bool{},
+		lastUser: map[string]string{},
 	}
 	m.gen.Store(1)
 	_, err := m.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -98,9 +103,20 @@ func NewCRDMapper(client versioned.Interface) (*CRDMapper, error) {
 
 func (m *CRDMapper) changed(obj any) {
 	m.gen.Add(1)
-	if rim, ok := obj.(*v1alpha1.RAMIdentityMapping); ok {
-		m.queue.Add(rim.Name)
+	switch o := obj.(type) {
+	case *v1alpha1.RAMIdentityMapping:
+		m.queue.Add(o.Name)
+	case cache.DeletedFinalStateUnknown:
+		if rim, ok := o.Obj.(*v1alpha1.RAMIdentityMapping); ok {
+			m.forget(rim.Name)
+		}
 	}
+}
+
+func (m *CRDMapper) forget(name string) {
+	m.usersMu.Lock()
+	delete(m.lastUser, name)
+	m.usersMu.Unlock()
 }
 
 // Name implements Mapper.
@@ -162,7 +178,31 @@ func (m *CRDMapper) Map(id token.Identity) (*mapper.Result, bool, error) {
 	if !m.HasSynced() {
 		return nil, false, fmt.Errorf("RAMIdentityMappings are not loaded yet")
 	}
-	return mapper.Match(m.currentRules(), id)
+	res, ok, err := mapper.Match(m.currentRules(), id)
+	if ok && err == nil {
+		m.noteUser(strings.TrimPrefix(res.Rule.Source, mapper.SourceCRDPrefix), id.UserID)
+	}
+	return res, ok, err
+}
+
+// statusDelay coalesces status.userID writes: a glob mapping used by many identities is written
+// at most about once per delay, not once per request.
+const statusDelay = 5 * time.Second
+
+// noteUser records the principal that last authenticated through a mapping and schedules a
+// status write when it differs from the object's status.
+func (m *CRDMapper) noteUser(name, userID string) {
+	obj, err := m.lister.Get(name)
+	if err != nil || obj.Status.UserID == userID {
+		return
+	}
+	m.usersMu.Lock()
+	changed := m.lastUser[name] != userID
+	m.lastUser[name] = userID
+	m.usersMu.Unlock()
+	if changed {
+		m.queue.AddAfter(name, statusDelay)
+	}
 }
 
 // processNext writes the status of one queued mapping.
@@ -200,17 +240,25 @@ func CanonicalPattern(s string) string {
 func (m *CRDMapper) syncStatus(ctx context.Context, name string) error {
 	obj, err := m.lister.Get(name)
 	if apierrors.IsNotFound(err) {
+		m.forget(name)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
 	want := CanonicalPattern(obj.Spec.ARN)
-	if obj.Status.CanonicalARN == want {
+	m.usersMu.Lock()
+	userID, seen := m.lastUser[name]
+	m.usersMu.Unlock()
+	if !seen {
+		userID = obj.Status.UserID
+	}
+	if obj.Status.CanonicalARN == want && obj.Status.UserID == userID {
 		return nil
 	}
 	cp := obj.DeepCopy()
 	cp.Status.CanonicalARN = want
+	cp.Status.UserID = userID
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err = m.client.RamauthenticatorV1alpha1().RAMIdentityMappings().UpdateStatus(ctx, cp, metav1.UpdateOptions{})
