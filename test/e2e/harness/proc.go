@@ -41,8 +41,7 @@ func startProcess(name, logDir string, env []string, stdout io.Writer, bin strin
 	if stdout != nil {
 		cmd.Stdout = stdout
 	}
-	// A process group lets Stop reach grandchildren too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", name, bin, err)

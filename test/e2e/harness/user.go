@@ -156,7 +156,7 @@ func (u *User) RunInput(ctx context.Context, stdin []byte, name string, args ...
 	combined := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, combined), io.MultiWriter(&stderr, combined)
 	// kubectl runs the plugins as children: kill the whole group on timeout so none lingers.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = sysProcAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	start := time.Now()
