@@ -134,12 +134,13 @@ func (s *Server) WaitReady(ctx context.Context) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if err := s.Ready(); err == nil {
+		err := s.Ready()
+		if err == nil {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for readiness: %w", ctx.Err())
+			return fmt.Errorf("not ready: %v (is the RAMIdentityMapping CRD installed and readable with this kubeconfig?): %w", err, ctx.Err())
 		case <-t.C:
 		}
 	}
