@@ -111,11 +111,26 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(b []byte, name string) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalStrict(b, &c); err != nil {
+		err = configError{err}
 		return nil, fmt.Errorf("configuration %s: %w (known keys: clusterID, server.{port, address, stateDir, generateKubeconfig, mapRoles, mapUsers, mapAccounts, region, stsEndpoint, stsCAFile, stsTimeout, mappers, allowedGroups, cacheSize})", name, err)
 	}
 	c.applyDefaults()
 	return &c, nil
 }
+
+// configError drops the YAML→JSON conversion layers from decoding errors, leaving e.g.
+// `unknown field "prot"`.
+type configError struct{ err error }
+
+func (e configError) Error() string {
+	msg := e.err.Error()
+	for _, p := range []string{"error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}
+
+func (e configError) Unwrap() error { return e.err }
 
 func (c *Config) applyDefaults() {
 	s := &c.Server

@@ -76,6 +76,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{name: "unknown top-level key", yaml: "clusterID: c\nsrever: {}\n", wantErr: `unknown field "srever"`},
 		{name: "unknown server key", yaml: "clusterID: c\nserver: {prot: 1}\n", wantErr: `unknown field "prot"`},
+		{name: "wrong type", yaml: "clusterID: c\nserver: {port: x}\n", wantErr: "server.port of type int"},
 		{name: "not YAML", yaml: "clusterID: [", wantErr: "configuration test"},
 		{name: "missing cluster id", yaml: "server: {stsEndpoint: sts.example.com}\n", wantErr: "clusterID is required"},
 		{name: "no STS endpoint", yaml: "clusterID: c\n", wantErr: "set server.region"},
