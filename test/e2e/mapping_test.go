@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,26 @@ func TestMapping(t *testing.T) {
 			t.Fatalf("role session is %+v, want dev:alice-example.com in e2e-devs and %s", ui, readersGroup)
 		}
 		must(t, u.Kubectl(ctx, "get", "ns"))
+	})
+
+	t.Run("role from a ram_role_arn profile", func(t *testing.T) {
+		u, err := stack.NewUser("ci-as-dev", "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if testing.Verbose() {
+			u.Echo = testWriter{t}
+		}
+		ini := fmt.Sprintf("[default]\ntype = ram_role_arn\naccess_key_id = %s\naccess_key_secret = %s\nrole_arn = %s\nrole_session_name = ci-pipeline\n",
+			alice.AccessKeyID, alice.AccessKeySecret, roleARN(devRole))
+		if err := u.WriteCredentials(ini); err != nil {
+			t.Fatal(err)
+		}
+		tokenLogin(t, u)
+		w := authWhoami(t, u)
+		if ui := w.Status.UserInfo; ui.Username != "dev:ci-pipeline" || !contains(ui.Groups, "e2e-devs") {
+			t.Fatalf("ram_role_arn profile session is %+v, want dev:ci-pipeline in e2e-devs", ui)
+		}
 	})
 
 	t.Run("unmapped identity is unauthorized", func(t *testing.T) {

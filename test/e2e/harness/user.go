@@ -59,6 +59,12 @@ func (s *Stack) NewUser(name, accessKeyID, accessKeySecret string) (*User, error
 	return u, nil
 }
 
+// WriteCredentials replaces ~/.alibabacloud/credentials (an INI file, 0600), e.g. with a
+// ram_role_arn profile.
+func (u *User) WriteCredentials(ini string) error {
+	return writeFile(filepath.Join(u.Home, ".alibabacloud", "credentials"), []byte(ini), 0o600)
+}
+
 // Kubeconfig is the user's default kubeconfig (~/.kube/config).
 func (u *User) Kubeconfig() string { return filepath.Join(u.Home, ".kube", "config") }
 
