@@ -76,20 +76,16 @@ func (a *Authenticator) Authenticate(ctx context.Context, tok string) Outcome {
 	if err != nil {
 		return verifyFailure(err)
 	}
-	for _, m := range a.mappers {
-		res, ok, err := m.Map(*id)
-		if err != nil {
-			return Outcome{Identity: id, Mapper: m.Name(), HTTPStatus: http.StatusOK, ReasonCode: ReasonMappingError, Err: err,
-				Reason: fmt.Sprintf("the %s mapping for %s could not be applied: %v", m.Name(), id.ARN, err)}
-		}
-		if !ok {
-			continue
-		}
-		if err := mapper.CheckReserved(res.Username, res.Groups, a.allowedGroups); err != nil {
-			return Outcome{Identity: id, Mapper: m.Name(), Rule: res, HTTPStatus: http.StatusOK, ReasonCode: ReasonReserved, Err: err,
-				Reason: fmt.Sprintf("the mapping for %s (%s) is refused: %v; reserved names are only allowed for groups in server.allowedGroups", id.ARN, res.Rule.Source, err)}
-		}
-		return Outcome{Identity: id, Mapper: m.Name(), Rule: res, HTTPStatus: http.StatusOK, User: userFor(id, res)}
+	d := mapper.Decide(a.mappers, *id, a.allowedGroups)
+	switch {
+	case d.Mapped():
+		return Outcome{Identity: id, Mapper: d.Stage, Rule: d.Result, HTTPStatus: http.StatusOK, User: userFor(id, d.Result)}
+	case d.Err != nil && errors.Is(d.Err, mapper.ErrReserved):
+		return Outcome{Identity: id, Mapper: d.Stage, Rule: d.Result, HTTPStatus: http.StatusOK, ReasonCode: ReasonReserved, Err: d.Err,
+			Reason: fmt.Sprintf("the mapping for %s (%s) is refused: %v; reserved names are only allowed for groups in server.allowedGroups", id.ARN, d.Result.Rule.Source, d.Err)}
+	case d.Err != nil:
+		return Outcome{Identity: id, Mapper: d.Stage, HTTPStatus: http.StatusOK, ReasonCode: ReasonMappingError, Err: d.Err,
+			Reason: fmt.Sprintf("the %s mapping for %s could not be applied: %v", d.Stage, id.ARN, d.Err)}
 	}
 	return Outcome{Identity: id, HTTPStatus: http.StatusOK, ReasonCode: ReasonUnmapped, Err: errors.New("no mapping matched"),
 		Reason: fmt.Sprintf("RAM identity %s is not mapped to a Kubernetes user: ask a cluster administrator to add a RAMIdentityMapping or a mapRoles/mapUsers entry for it", id.ARN)}

@@ -28,10 +28,10 @@ const (
 	DefaultCacheSize = 100000
 )
 
-// Mapper names accepted in server.mappers.
+// Mapper names accepted in server.mappers (defined with the shared decision in pkg/mapper).
 const (
-	MapperMountedFile = "MountedFile"
-	MapperCRD         = "CRD"
+	MapperMountedFile = mapper.MapperMountedFile
+	MapperCRD         = mapper.MapperCRD
 )
 
 // Files in server.stateDir.
@@ -211,37 +211,9 @@ func (c *Config) Validate(crdAvailable bool) ([]mapper.Rule, error) {
 	return rules, nil
 }
 
-// MapperOrder returns the mappers to use, in order. Without server.mappers it is MountedFile,
-// then CRD when a Kubernetes client configuration is available.
+// MapperOrder returns the mappers to use, in order (see mapper.Order).
 func (c *Config) MapperOrder(crdAvailable bool) ([]string, error) {
-	if len(c.Server.Mappers) == 0 {
-		if crdAvailable {
-			return []string{MapperMountedFile, MapperCRD}, nil
-		}
-		return []string{MapperMountedFile}, nil
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, m := range c.Server.Mappers {
-		var name string
-		switch {
-		case strings.EqualFold(m, MapperMountedFile):
-			name = MapperMountedFile
-		case strings.EqualFold(m, MapperCRD):
-			name = MapperCRD
-			if !crdAvailable {
-				return nil, errors.New("server.mappers lists CRD but there is no Kubernetes configuration: pass --kubeconfig or run in a pod")
-			}
-		default:
-			return nil, fmt.Errorf("server.mappers: unknown mapper %q (known: %s, %s)", m, MapperMountedFile, MapperCRD)
-		}
-		if seen[name] {
-			return nil, fmt.Errorf("server.mappers lists %s twice", name)
-		}
-		seen[name] = true
-		out = append(out, name)
-	}
-	return out, nil
+	return mapper.Order(c.Server.Mappers, crdAvailable)
 }
 
 // STSEndpoint returns server.stsEndpoint, else the VPC endpoint of server.region, as the

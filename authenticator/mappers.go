@@ -26,10 +26,8 @@ import (
 
 // Mapper maps a verified identity to a Kubernetes user. ok is false when the mapper has no rule
 // for the identity; an error refuses the identity (it is never passed on to the next mapper).
-type Mapper interface {
-	Name() string
-	Map(id token.Identity) (res *mapper.Result, ok bool, err error)
-}
+// Mappers are asked in order by mapper.Decide.
+type Mapper = mapper.Stage
 
 // StaticMapper maps with the rules of the configuration file (mapRoles, mapUsers, mapAccounts).
 type StaticMapper struct {

@@ -87,7 +87,7 @@ only a real login has (--user-id, --access-key-id) are needed only when template
 			ex := Explanation{ARN: id.ARN, CanonicalARN: id.CanonicalARN}
 			var (
 				static []mapper.Rule
-				order  = []string{mapperCRD}
+				order  = []string{mapper.MapperCRD}
 			)
 			if configFile != "" {
 				sf, err := readStaticFile("--config", configFile)
@@ -98,19 +98,21 @@ only a real login has (--user-id, --access-key-id) are needed only when template
 					return fmt.Errorf("--config %s: %w", configFile, err)
 				}
 				allowed = append(allowed, sf.allowedGroups...)
-				if order, err = mapperOrder(sf.mappers); err != nil {
+				// The cluster is readable here (unless --no-cluster drops it below), as it is for a
+				// server with a kubeconfig.
+				if order, err = mapper.Order(sf.mappers, true); err != nil {
 					return fmt.Errorf("--config %s: %w", configFile, err)
 				}
 			}
 			if skipCluster {
-				order = slices.DeleteFunc(order, func(m string) bool { return m == mapperCRD })
-			} else if !slices.Contains(order, mapperCRD) {
-				o.warnf("server.mappers in %s does not list %s: the cluster's RAMIdentityMappings are not used", configFile, mapperCRD)
+				order = slices.DeleteFunc(order, func(m string) bool { return m == mapper.MapperCRD })
+			} else if !slices.Contains(order, mapper.MapperCRD) {
+				o.warnf("server.mappers in %s does not list %s: the cluster's RAMIdentityMappings are not used", configFile, mapper.MapperCRD)
 			}
-			var stages []stage
+			var stages []mapper.Stage
 			for _, m := range order {
-				st := stage{name: m, rules: static}
-				if m == mapperCRD {
+				st := mapper.RuleStage{StageName: m, Rules: static}
+				if m == mapper.MapperCRD {
 					a, err := o.api()
 					if err != nil {
 						return err
@@ -124,7 +126,7 @@ only a real login has (--user-id, --access-key-id) are needed only when template
 						ms[i] = &items[i]
 					}
 					var errs []error
-					st.rules, errs = mapper.RulesFromMappings(ms)
+					st.Rules, errs = mapper.RulesFromMappings(ms)
 					for _, e := range errs {
 						ex.Ignored = append(ex.Ignored, e.Error())
 					}
@@ -207,70 +209,30 @@ func (f identityFlags) identity() (token.Identity, error) {
 	return id, nil
 }
 
-// Mapper names and default order of ack-ram-authenticator (server.mappers).
-const (
-	mapperMountedFile = "MountedFile"
-	mapperCRD         = "CRD"
-)
-
-// stage is one authenticator mapper and its rules.
-type stage struct {
-	name  string
-	rules []mapper.Rule
-}
-
-// mapperOrder is the order the authenticator asks its mappers in: server.mappers, or the static
-// file first and then the CRs.
-func mapperOrder(configured []string) ([]string, error) {
-	if len(configured) == 0 {
-		return []string{mapperMountedFile, mapperCRD}, nil
-	}
-	var out []string
-	for _, m := range configured {
-		var name string
-		switch {
-		case strings.EqualFold(m, mapperMountedFile):
-			name = mapperMountedFile
-		case strings.EqualFold(m, mapperCRD):
-			name = mapperCRD
-		default:
-			return nil, fmt.Errorf("server.mappers: unknown mapper %q (known: %s, %s)", m, mapperMountedFile, mapperCRD)
-		}
-		if !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	return out, nil
-}
-
-// explainIdentity decides like the authenticator: each mapper in order runs mapper.Match on its
-// rules; the first match wins, an error refuses the identity (later mappers are not asked), and
-// the result must pass the reserved-name check.
-func explainIdentity(ex *Explanation, stages []stage, id token.Identity, allowed []string) {
-	for _, st := range stages {
-		res, ok, err := mapper.Match(st.rules, id)
-		if err != nil {
-			ex.Mapper = st.name
-			ex.Reason = err.Error()
-			if errors.Is(err, mapper.ErrTemplate) {
-				ex.Reason += " (give the value with --session-name, --user-id or --access-key-id to see the result for a real login)"
-			}
-			return
-		}
-		if !ok {
-			continue
-		}
-		ex.Mapper, ex.Source, ex.Kind = st.name, res.Rule.Source, res.Kind
+// explainIdentity reports the authenticator's decision (mapper.Decide) for id.
+func explainIdentity(ex *Explanation, stages []mapper.Stage, id token.Identity, allowed []string) {
+	d := mapper.Decide(stages, id, allowed)
+	ex.Mapper = d.Stage
+	if res := d.Result; res != nil {
+		ex.Source, ex.Kind = res.Rule.Source, res.Kind
 		if name, isCRD := strings.CutPrefix(res.Rule.Source, mapper.SourceCRDPrefix); isCRD {
 			ex.Mapping = name
 		}
 		ex.RuleARN, ex.RuleAccount = res.Rule.ARN, res.Rule.Account
 		ex.Username, ex.Groups = res.Username, slices.Clone(res.Groups)
-		if err := mapper.CheckReserved(res.Username, res.Groups, allowed); err != nil {
-			ex.Reason = "the authenticator refuses the result: " + err.Error()
-			return
-		}
+	}
+	switch {
+	case d.Mapped():
 		ex.Mapped = true
+		return
+	case d.Err != nil && errors.Is(d.Err, mapper.ErrReserved):
+		ex.Reason = "the authenticator refuses the result: " + d.Err.Error()
+		return
+	case d.Err != nil:
+		ex.Reason = d.Err.Error()
+		if errors.Is(d.Err, mapper.ErrTemplate) {
+			ex.Reason += " (give the value with --session-name, --user-id or --access-key-id to see the result for a real login)"
+		}
 		return
 	}
 	ex.Reason = fmt.Sprintf("no mapping matches %s (canonical %s)", id.ARN, id.CanonicalARN)
