@@ -219,3 +219,22 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+func TestPatternType(t *testing.T) {
+	tests := map[string]string{
+		"acs:ram::123:role/dev":         "role",
+		"acs:ram::123:ROLE/*":           "role",
+		"acs:ram::*:user/a?":            "user",
+		"acs:ram::123:root":             "root",
+		"acs:ram::123:assumed-role/r/s": "assumed-role",
+		"arn:aws:iam::1:role/x":         "role",
+		"acs:ram:123:role/x":            "",
+		"not an arn":                    "",
+		"acs:ram::123":                  "",
+	}
+	for in, want := range tests {
+		if got := arn.PatternType(in); got != want {
+			t.Errorf("PatternType(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -120,3 +120,19 @@ func ValidatePattern(s string) error {
 	}
 	return nil
 }
+
+// PatternType returns the lower-case resource type of an ARN or ARN pattern ("user", "role",
+// "root", ...), or "" when it has none. Unlike Parse it accepts globs, so configuration checks
+// can tell a role pattern from a user pattern before matching.
+func PatternType(pattern string) string {
+	_, rest, ok := strings.Cut(pattern, "::")
+	if !ok {
+		return ""
+	}
+	_, res, ok := strings.Cut(rest, ":")
+	if !ok {
+		return ""
+	}
+	typ, _, _ := strings.Cut(res, "/")
+	return strings.ToLower(typ)
+}

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 )
 
 // StaticConfig is the static mapping part of the ack-ram-authenticator configuration file
@@ -77,7 +78,7 @@ func (c StaticConfig) Rules() ([]Rule, error) {
 			errs = append(errs, fmt.Errorf("mapRoles[%d]: roleARN is required", i))
 			continue
 		}
-		if t := resourceType(m.RoleARN); t != "role" {
+		if t := arn.PatternType(m.RoleARN); t != "role" {
 			errs = append(errs, fmt.Errorf("mapRoles[%d]: roleARN %q is not a role ARN (acs:ram::<account>:role/<name>)", i, m.RoleARN))
 			continue
 		}
@@ -88,7 +89,7 @@ func (c StaticConfig) Rules() ([]Rule, error) {
 			errs = append(errs, fmt.Errorf("mapUsers[%d]: userARN is required", i))
 			continue
 		}
-		if t := resourceType(m.UserARN); t != "user" && t != "root" {
+		if t := arn.PatternType(m.UserARN); t != "user" && t != "root" {
 			errs = append(errs, fmt.Errorf("mapUsers[%d]: userARN %q is not a user or root ARN", i, m.UserARN))
 			continue
 		}
@@ -105,19 +106,4 @@ func (c StaticConfig) Rules() ([]Rule, error) {
 		return nil, fmt.Errorf("invalid mapping configuration: %w", err)
 	}
 	return rules, nil
-}
-
-// resourceType returns the lower-case resource type of an ARN pattern ("role", "user", "root"),
-// or "" when it has none.
-func resourceType(pattern string) string {
-	_, rest, ok := strings.Cut(pattern, "::")
-	if !ok {
-		return ""
-	}
-	_, res, ok := strings.Cut(rest, ":")
-	if !ok {
-		return ""
-	}
-	typ, _, _ := strings.Cut(res, "/")
-	return strings.ToLower(typ)
 }

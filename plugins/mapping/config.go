@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 
 	"sigs.k8s.io/yaml"
 
@@ -127,7 +126,7 @@ func configFromMappings(ms []v1alpha1.RAMIdentityMapping) (mapper.StaticConfig, 
 	var c mapper.StaticConfig
 	var errs []error
 	for _, m := range sorted {
-		switch resourceType(m.Spec.ARN) {
+		switch arn.PatternType(m.Spec.ARN) {
 		case arn.TypeRole:
 			c.MapRoles = append(c.MapRoles, mapper.RoleMapping{RoleARN: m.Spec.ARN, Username: m.Spec.Username, Groups: m.Spec.Groups})
 		case arn.TypeUser, arn.TypeRoot:
@@ -137,18 +136,4 @@ func configFromMappings(ms []v1alpha1.RAMIdentityMapping) (mapper.StaticConfig, 
 		}
 	}
 	return c, errors.Join(errs...)
-}
-
-// resourceType is the lower-case resource type of an ARN pattern, "" when there is none.
-func resourceType(pattern string) string {
-	_, rest, ok := strings.Cut(pattern, "::")
-	if !ok {
-		return ""
-	}
-	_, res, ok := strings.Cut(rest, ":")
-	if !ok {
-		return ""
-	}
-	typ, _, _ := strings.Cut(res, "/")
-	return strings.ToLower(typ)
 }
