@@ -89,10 +89,24 @@ func TestClusterFromKubeContext(t *testing.T) {
 
 func TestHelpHasExamples(t *testing.T) {
 	f := &fixture{}
-	for _, sub := range []string{"status", "enable", "disable", "associate-role", "disassociate-role", "list-associations", "assume-role", "setup-addon", "install-helper-addon", "list-addons"} {
+	for _, sub := range []string{"status", "enable", "disable", "associate-role", "disassociate-role", "list-associations", "assume-role", "setup-addon", "install-helper-addon", "list-addons", "version"} {
 		r := f.runArgs(t, hooks{}, "", sub, "--help")
 		if r.err != nil || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "kubectl ack-rrsa "+sub) {
 			t.Errorf("%s --help: err=%v\n%s", sub, r.err, r.stdout)
+		}
+	}
+}
+
+func TestVersionAndCompletion(t *testing.T) {
+	f := &fixture{}
+	r := f.runArgs(t, hooks{}, "", "version")
+	if r.err != nil || !strings.HasPrefix(r.stdout, "kubectl-ack_rrsa v") {
+		t.Errorf("version: err=%v stdout=%q", r.err, r.stdout)
+	}
+	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
+		r := f.runArgs(t, hooks{}, "", "completion", sh)
+		if r.err != nil || !strings.Contains(r.stdout, "kubectl-ack_rrsa") {
+			t.Errorf("completion %s: err=%v, %d bytes", sh, r.err, len(r.stdout))
 		}
 	}
 }

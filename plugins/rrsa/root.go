@@ -104,6 +104,7 @@ kube-system/ack-cluster-profile ConfigMap). Use -v to see which source was used.
 		newSetupAddonCommand(o),
 		newListAddonsCommand(o),
 		newInstallHelperAddonCommand(o),
+		newVersionCommand(o),
 	)
 	return cmd
 }
