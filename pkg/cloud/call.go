@@ -15,6 +15,9 @@ import (
 	"github.com/kubectl-ack/kubectl-ack/pkg/version"
 )
 
+// sdkTimeoutMargin is how far past the context deadline the SDK's own timeouts are set.
+const sdkTimeoutMargin = 100 * time.Millisecond
+
 // DefaultTimeout bounds a call (all of its attempts) when the caller's context has no deadline.
 const DefaultTimeout = 30 * time.Second
 
@@ -147,10 +150,11 @@ func (b *base) config(ctx context.Context, o *CallOptions) *openapi.Config {
 		UserAgent:  tea.String(ua),
 		HttpClient: ctxHTTPClient{ctx: ctx, rt: rt},
 	}
-	// The SDK would also apply these to its own HTTP client; we set them from the deadline for
-	// consistency even though ctxHTTPClient already enforces it.
+	// The SDK applies its own read/connect timeouts too. They are set a little past the deadline
+	// so that the context (enforced by ctxHTTPClient) always ends the attempt first and the
+	// caller gets a deadline error rather than an SDK "empty response" racing it.
 	if dl, ok := ctx.Deadline(); ok {
-		ms := max(int(time.Until(dl)/time.Millisecond), 1)
+		ms := int((time.Until(dl)+sdkTimeoutMargin+time.Millisecond-1)/time.Millisecond) + 1
 		cfg.ReadTimeout, cfg.ConnectTimeout = tea.Int(ms), tea.Int(ms)
 	}
 	if b.cred != nil {
