@@ -71,11 +71,12 @@ var requiredSigned = []string{HeaderAction, HeaderContentSHA256, HeaderDate, Hea
 // object with exactly the keys clusterId, method, path, query, headers, each once, string values
 // and string maps only; method POST, path "/"; the query holds only ACKClusterId, equal to
 // clusterID (the unsigned clusterId field must agree but is never trusted alone); only known
-// header names, none repeated in any letter case; x-acs-action GetCallerIdentity; x-acs-version
-// 2015-04-01; x-acs-content-sha256 of the empty body; Authorization "ACS3-HMAC-SHA256
-// Credential=...,SignedHeaders=...,Signature=<64 hex>" whose SignedHeaders are sorted, lower case,
-// present, and cover action, version, date, content-sha256 and every other x-acs-* header sent
-// (so the security token is always signed); x-acs-date in [now-ServerValidity, now+MaxClockSkew].
+// header names, none repeated in any letter case, values free of control characters;
+// x-acs-action GetCallerIdentity; x-acs-version 2015-04-01; x-acs-content-sha256 of the empty
+// body; Authorization "ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=<64 hex>"
+// whose SignedHeaders are sorted, lower case, present, and cover action, version, date,
+// content-sha256 and every other x-acs-* header sent (so the security token is always signed);
+// x-acs-date in [now-ServerValidity, now+MaxClockSkew].
 func Parse(token string, clusterID string, now time.Time) (*Request, error) {
 	if clusterID == "" {
 		return nil, reject("server has no cluster id configured")
@@ -127,6 +128,10 @@ func Parse(token string, clusterID string, now time.Time) (*Request, error) {
 		lk := strings.ToLower(k)
 		if _, ok := allowedHeaders[lk]; !ok {
 			return nil, reject("unknown header in token")
+		}
+		if !validHeaderValue(v) {
+			// net/http refuses to send such a value, which would look like an STS outage.
+			return nil, reject("header " + lk + " has a control character in its value")
 		}
 		h[lk] = v
 	}
@@ -380,6 +385,17 @@ func stringMap(dec *json.Decoder, what string) (map[string]string, error) {
 		return nil, reject("token JSON is malformed")
 	}
 	return m, nil
+}
+
+// validHeaderValue reports whether v can be sent as an HTTP header value: no control characters
+// other than horizontal tab (RFC 9110 field-value, as net/http checks it).
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func printableASCII(s string) bool {

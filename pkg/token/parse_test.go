@@ -140,6 +140,7 @@ func TestParseAccepts(t *testing.T) {
 		}), testNow},
 		{"no user-agent", mutate(t, "", func(m map[string]any) { delete(headers(m), "user-agent") }), testNow},
 		{"signed nonce", nonceToken(t), testNow},
+		{"user-agent with tab and UTF-8", mutate(t, "", func(m map[string]any) { headers(m)["user-agent"] = "kubectl\tack/1 (Zürich)" }), testNow},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -272,6 +273,9 @@ func TestParseRejects(t *testing.T) {
 		{name: "signed headers upper case", tok: mutate(t, "", func(m map[string]any) {
 			setAuthz(m, func(s string) string { return strings.Replace(s, "x-acs-version", "X-Acs-Version", 1) })
 		}), reason: "SignedHeaders"},
+		{name: "newline in user-agent", tok: mutate(t, "", func(m map[string]any) { headers(m)["user-agent"] = "ua/1\r\nX-Evil: 1" }), reason: "control character"},
+		{name: "NUL in security token", tok: mutate(t, testSTS, func(m map[string]any) { headers(m)["x-acs-security-token"] = testSTS + "\x00" }), reason: "control character"},
+		{name: "DEL in user-agent", tok: mutate(t, "", func(m map[string]any) { headers(m)["user-agent"] = "ua/1\x7f" }), reason: "control character"},
 		{name: "empty security token", tok: mutate(t, testSTS, func(m map[string]any) { headers(m)["x-acs-security-token"] = "" }), reason: "empty"},
 		{name: "date format", tok: mutate(t, "", func(m map[string]any) { headers(m)["x-acs-date"] = testNow.Format(time.RFC1123) }), reason: "x-acs-date"},
 		{name: "date with offset", tok: mutate(t, "", func(m map[string]any) { headers(m)["x-acs-date"] = "2025-03-04T05:06:07+00:00" }), reason: "x-acs-date"},

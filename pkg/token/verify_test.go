@@ -236,6 +236,36 @@ func TestVerifyLocalRejectionMakesNoSTSCall(t *testing.T) {
 	}
 }
 
+// A header value net/http cannot send must be a local rejection, not an "STS unavailable" fault
+// (which would be counted as an STS outage and tell the user to retry).
+func TestVerifyControlCharacterIsInvalidToken(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	srv := emulatortest.Start(t)
+	info := srv.Info()
+	v := newVerifier(t, info, 0)
+	valid := sign(t, info.ClusterID, info.AccessKeyID, info.AccessKeySecret, "")
+	tests := []struct{ name, from, to string }{
+		{"newline in user-agent", `"user-agent":"kubectl-ack/`, `"user-agent":"x\nkubectl-ack/`},
+		{"NUL in user-agent", `"user-agent":"kubectl-ack/`, `"user-agent":"x\u0000kubectl-ack/`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			js := rawJSON(t, valid)
+			if !strings.Contains(js, tc.from) {
+				t.Fatalf("token JSON has no %s: %s", tc.from, js)
+			}
+			_, _, err := v.Verify(ctxT(t), encode(strings.Replace(js, tc.from, tc.to, 1)))
+			var pe *token.ParseError
+			if !errors.As(err, &pe) || errors.Is(err, token.ErrSTSUnavailable) {
+				t.Fatalf("err = %v, want *ParseError", err)
+			}
+		})
+	}
+	if n := srv.Calls(emulator.ServiceSTS, "GetCallerIdentity"); n != 0 {
+		t.Errorf("STS calls = %d, want 0", n)
+	}
+}
+
 func TestNewVerifierConfig(t *testing.T) {
 	tests := []struct {
 		name string
