@@ -147,7 +147,7 @@ account, and attach the policy. --list (or list-addons) shows the known add-ons.
 			if _, err := s.rrsaCluster(ctx); err != nil {
 				return err
 			}
-			if err := o.confirm(yes, fmt.Sprintf("Set up RAM policy %q and role %q for add-on %s in cluster %s?",
+			if err := o.confirm(ctx, yes, fmt.Sprintf("Set up RAM policy %q and role %q for add-on %s in cluster %s?",
 				addon.policyName(), addon.roleName(s.clusterID), addon.Name, s.clusterID)); err != nil {
 				return err
 			}
@@ -220,7 +220,7 @@ provider ARN and token file) into pods whose service account is annotated for a 
 				fmt.Fprintf(o.streams.Out, "Add-on %s is already installed in cluster %s; nothing to do\n", helperAddonName, s.clusterID)
 				return nil
 			}
-			if err := o.confirm(yes, fmt.Sprintf("Install add-on %s in cluster %s?", helperAddonName, s.clusterID)); err != nil {
+			if err := o.confirm(ctx, yes, fmt.Sprintf("Install add-on %s in cluster %s?", helperAddonName, s.clusterID)); err != nil {
 				return err
 			}
 			taskID, err := s.clients.CS.InstallClusterAddons(ctx, s.clusterID, []cloud.AddonInstall{{Name: helperAddonName}})

@@ -87,7 +87,7 @@ func (o *rootOptions) applyTrustChange(ctx context.Context, s *session, ch trust
 		}
 		fmt.Fprintf(o.streams.ErrOut, "RAM role %q will be created with this trust policy:\n%s\n", ch.roleName, pretty)
 	}
-	if err := o.confirm(ch.yes, fmt.Sprintf("%s?", ch.describe)); err != nil {
+	if err := o.confirm(ctx, ch.yes, fmt.Sprintf("%s?", ch.describe)); err != nil {
 		return false, err
 	}
 	if o.hooks.afterRead != nil {

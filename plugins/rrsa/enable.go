@@ -53,7 +53,7 @@ and the cluster log lines written meanwhile. If RRSA is already %s nothing is do
 			if !enable {
 				question += " Pods that use RRSA will no longer be able to assume RAM roles."
 			}
-			if err := o.confirm(yes, question); err != nil {
+			if err := o.confirm(ctx, yes, question); err != nil {
 				return err
 			}
 			taskID, err := s.clients.CS.ModifyClusterRRSA(ctx, s.clusterID, enable)

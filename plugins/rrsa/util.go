@@ -2,6 +2,7 @@ package rrsa
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,17 +20,34 @@ func writerIsTerminal(w io.Writer) bool {
 }
 
 // confirm asks question on stderr and reads a yes/no answer from stdin. yes skips the question.
-func (o *rootOptions) confirm(yes bool, question string) error {
+// The read runs in a goroutine so that Ctrl-C (which cancels ctx instead of killing the process)
+// ends the prompt rather than leaving it waiting for a line.
+func (o *rootOptions) confirm(ctx context.Context, yes bool, question string) error {
 	if yes {
 		return nil
 	}
 	fmt.Fprintf(o.streams.ErrOut, "%s [y/N]: ", question)
-	line, err := bufio.NewReader(o.streams.In).ReadString('\n')
-	if err != nil && line == "" {
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(o.streams.In).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	var a answer
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(o.streams.ErrOut)
+		return fmt.Errorf("%w (%w)", errAborted, context.Cause(ctx))
+	case a = <-ch:
+	}
+	if a.err != nil && a.line == "" {
 		fmt.Fprintln(o.streams.ErrOut)
 		return errAborted
 	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
+	switch strings.ToLower(strings.TrimSpace(a.line)) {
 	case "y", "yes":
 		return nil
 	}
@@ -38,12 +56,16 @@ func (o *rootOptions) confirm(yes bool, question string) error {
 
 // validateOutput checks an -o value against the formats a command supports.
 func validateOutput(output string, allowed ...string) error {
+	var named []string
 	for _, a := range allowed {
 		if output == a {
 			return nil
 		}
+		if a != "" {
+			named = append(named, a)
+		}
 	}
-	return fmt.Errorf("unsupported output format %q: use one of %s", output, strings.Join(allowed, ", "))
+	return fmt.Errorf("unsupported output format -o %q: use one of %s", output, strings.Join(named, ", "))
 }
 
 // printStructured writes v as indented JSON or as YAML.

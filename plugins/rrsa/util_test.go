@@ -1,0 +1,119 @@
+package rrsa
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// promptWriter signals once the confirmation prompt was written.
+type promptWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	once   sync.Once
+	prompt chan struct{}
+}
+
+func (w *promptWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if strings.Contains(w.buf.String(), "[y/N]: ") {
+		w.once.Do(func() { close(w.prompt) })
+	}
+	return n, err
+}
+
+func TestConfirm(t *testing.T) {
+	tests := []struct {
+		name string
+		// stdin nil means a terminal nobody types into.
+		stdin      io.Reader
+		yes        bool
+		cancel     bool
+		wantErr    error
+		wantCancel bool
+	}{
+		{name: "yes flag skips the prompt", yes: true},
+		{name: "y", stdin: strings.NewReader("y\n")},
+		{name: "YES", stdin: strings.NewReader(" YES \n")},
+		{name: "n", stdin: strings.NewReader("n\n"), wantErr: errAborted},
+		{name: "empty line", stdin: strings.NewReader("\n"), wantErr: errAborted},
+		{name: "end of input", stdin: strings.NewReader(""), wantErr: errAborted},
+		// Ctrl-C cancels the context (main catches SIGINT): the prompt must give up at once.
+		{name: "interrupt while waiting", cancel: true, wantErr: errAborted, wantCancel: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdin := tt.stdin
+			if stdin == nil {
+				r, w := io.Pipe()
+				t.Cleanup(func() { _ = w.Close() })
+				stdin = r
+			}
+			errOut := &promptWriter{prompt: make(chan struct{})}
+			o := &rootOptions{streams: genericiooptions.IOStreams{In: stdin, Out: io.Discard, ErrOut: errOut}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- o.confirm(ctx, tt.yes, "Do it?") }()
+			if tt.cancel {
+				select {
+				case <-errOut.prompt:
+				case <-time.After(10 * time.Second):
+					t.Fatal("no prompt written")
+				}
+				cancel()
+			}
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("confirm did not return")
+			}
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("confirm = %v, want %v", err, tt.wantErr)
+			}
+			if got := errors.Is(err, context.Canceled); got != tt.wantCancel {
+				t.Fatalf("confirm = %v: cancellation reported %v, want %v", err, got, tt.wantCancel)
+			}
+			if tt.yes && errOut.buf.Len() != 0 {
+				t.Fatalf("prompted despite -y: %q", errOut.buf.String())
+			}
+		})
+	}
+}
+
+func TestValidateOutputNamesFormats(t *testing.T) {
+	tests := []struct {
+		output  string
+		allowed []string
+		wantErr string
+	}{
+		{output: "", allowed: []string{"", "json", "yaml"}},
+		{output: "json", allowed: []string{"", "json", "yaml"}},
+		{output: "xml", allowed: []string{"", "json", "yaml"}, wantErr: `unsupported output format -o "xml": use one of json, yaml`},
+		{output: "wide", allowed: []string{"", "table", "json", "yaml"}, wantErr: `unsupported output format -o "wide": use one of table, json, yaml`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.output, func(t *testing.T) {
+			err := validateOutput(tt.output, tt.allowed...)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.wantErr {
+				t.Fatalf("validateOutput(%q) = %v, want %q", tt.output, err, tt.wantErr)
+			}
+		})
+	}
+}
