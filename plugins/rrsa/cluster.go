@@ -41,12 +41,16 @@ func (o *rootOptions) resolveClusterID(ctx context.Context) (string, error) {
 		}
 		return cm.Data, nil
 	}
+	from := fmt.Sprintf("kube context %q", contextName)
+	if contextName == "" {
+		from = "the kubeconfig"
+	}
 	id, source, err := discoverClusterID(ctx, raw, contextName, getConfigMap)
 	if err != nil {
-		return "", fmt.Errorf("no --cluster-id given and none could be discovered from kube context %q: %w (pass -c/--cluster-id)", contextName, err)
+		return "", fmt.Errorf("no --cluster-id given and none could be discovered from %s: %w (or pass -c/--cluster-id)", from, err)
 	}
 	if id == "" {
-		return "", fmt.Errorf("no --cluster-id given and none could be discovered from kube context %q (pass -c/--cluster-id)", contextName)
+		return "", fmt.Errorf("no --cluster-id given and none could be discovered from %s (pass -c/--cluster-id)", from)
 	}
 	o.logf("Using cluster id %s from %s", id, source)
 	return id, nil

@@ -17,6 +17,9 @@ var contextNamePattern = regexp.MustCompile(`^[0-9]+-(c[0-9a-f]{32})$`)
 // from the ack-cluster-profile ConfigMap (getConfigMap may return nil data when absent).
 // It returns the id and a description of where it came from.
 func discoverClusterID(ctx context.Context, raw clientcmdapi.Config, contextName string, getConfigMap func(context.Context) (map[string]string, error)) (string, string, error) {
+	if contextName == "" {
+		return "", "", fmt.Errorf("the kubeconfig has no current context: pass --context NAME or run `kubectl config use-context NAME`")
+	}
 	kctx, ok := raw.Contexts[contextName]
 	if !ok {
 		return "", "", fmt.Errorf("kube context %q not found in the kubeconfig", contextName)

@@ -51,6 +51,7 @@ func TestDiscoverClusterID(t *testing.T) {
 		{name: "config map error", ctxName: "dev", cfg: kubeconfigWith("dev", nil),
 			cm: func(context.Context) (map[string]string, error) { return nil, errors.New("forbidden") }, wantErr: "forbidden"},
 		{name: "unknown context", ctxName: "nope", cfg: kubeconfigWith("dev", nil), cm: noCM, wantErr: "not found"},
+		{name: "no current context", ctxName: "", cfg: *clientcmdapi.NewConfig(), cm: noCM, wantErr: "the kubeconfig has no current context: pass --context NAME"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,5 +109,21 @@ func TestVersionAndCompletion(t *testing.T) {
 		if r.err != nil || !strings.Contains(r.stdout, "kubectl-ack_rrsa") {
 			t.Errorf("completion %s: err=%v, %d bytes", sh, r.err, len(r.stdout))
 		}
+	}
+}
+
+// A kubeconfig without a current context gets a message saying so, not `kube context ""`.
+func TestNoCurrentContextMessage(t *testing.T) {
+	f := newFixture(t, nil)
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	cfg := kubeconfigWith("dev", nil)
+	cfg.CurrentContext = ""
+	if err := clientcmd.WriteToFile(cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	r := f.runArgs(t, hooks{}, "", append([]string{"status", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
+	want := "no --cluster-id given and none could be discovered from the kubeconfig: the kubeconfig has no current context: pass --context NAME"
+	if r.err == nil || !strings.Contains(r.err.Error(), want) || strings.Contains(r.err.Error(), `""`) {
+		t.Fatalf("err = %v, want %q", r.err, want)
 	}
 }
