@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,7 +66,7 @@ Every named mapping is checked to exist before any is deleted.`,
 					victims = append(victims, *m)
 				}
 			}
-			if err := o.confirmDelete(yes, victims); err != nil {
+			if err := o.confirmDelete(ctx, yes, victims); err != nil {
 				return err
 			}
 			for _, m := range victims {
@@ -96,7 +97,7 @@ Every named mapping is checked to exist before any is deleted.`,
 }
 
 // confirmDelete asks on a terminal, and refuses without --yes elsewhere.
-func (o *rootOptions) confirmDelete(yes bool, victims []v1alpha1.RAMIdentityMapping) error {
+func (o *rootOptions) confirmDelete(ctx context.Context, yes bool, victims []v1alpha1.RAMIdentityMapping) error {
 	if yes {
 		return nil
 	}
@@ -108,7 +109,20 @@ func (o *rootOptions) confirmDelete(yes bool, victims []v1alpha1.RAMIdentityMapp
 		fmt.Fprintf(o.streams.ErrOut, "  %s (%s)\n", m.Name, describeSpec(m.Spec))
 	}
 	fmt.Fprint(o.streams.ErrOut, "[y/N]: ")
-	line, _ := bufio.NewReader(o.streams.In).ReadString('\n')
+	// Read in a goroutine: Ctrl-C cancels ctx (main catches SIGINT) and must end the prompt
+	// rather than leave it waiting for a line.
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(o.streams.In).ReadString('\n')
+		lines <- line
+	}()
+	var line string
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(o.streams.ErrOut)
+		return fmt.Errorf("aborted: nothing was deleted: %w", context.Cause(ctx))
+	case line = <-lines:
+	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":
 		return nil
