@@ -136,15 +136,20 @@ func (e *execOptions) run(ctx context.Context, fixedMode string) error {
 	margin := func(en *cache.Entry) time.Duration { return cache.Margin(en.IssuedAt, en.Expiration, floor) }
 
 	var entry *cache.Entry
-	if e.noCache {
+	dir := ""
+	if !e.noCache {
+		// The cache only saves work: without a place for it (no HOME, as under some service
+		// managers) the credential is still issued.
+		var derr error
+		if dir, derr = cache.DefaultDir(o.lookupEnv, ""); derr != nil {
+			o.log.Warnf("credential cache disabled: %v", derr)
+		}
+	}
+	if dir == "" {
 		if entry, err = issue(ctx); err != nil {
 			return err
 		}
 	} else {
-		dir, derr := cache.DefaultDir(o.lookupEnv, "")
-		if derr != nil {
-			return derr
-		}
 		key := cache.KeyInput{ClusterID: e.clusterID, Mode: mode, APIVersion: apiVersion, IdentityKey: res.IdentityKey, Extra: extra}.Key()
 		var refreshed bool
 		entry, refreshed, err = cache.Store{Dir: dir}.GetOrRefresh(ctx, key, o.now, margin, issue,

@@ -314,6 +314,33 @@ func TestCertificateModeErrors(t *testing.T) {
 	}
 }
 
+// Without HOME and KUBECACHEDIR there is nowhere to cache: kubectl still gets its credential,
+// with one warning on stderr, in both modes.
+func TestNoCacheDirStillIssues(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv("HOME", "")
+	t.Setenv("KUBECACHEDIR", "")
+	tests := []struct {
+		name  string
+		args  []string
+		field string
+	}{
+		{"token", []string{"--cluster-id", f.info.ClusterID}, "token"},
+		{"certificate", []string{"--cluster-id", f.info.ClusterID, "--mode", "certificate"}, "clientCertificateData"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.mustRun(t, tt.args...)
+			if s, _ := status(decodeCredential(t, r.stdout))[tt.field].(string); s == "" {
+				t.Fatalf("no %s in %s", tt.field, r.stdout)
+			}
+			if !strings.Contains(r.stderr, "warning: credential cache disabled") || strings.Count(r.stderr, "\n") != 1 {
+				t.Fatalf("stderr %q, want one cache warning", r.stderr)
+			}
+		})
+	}
+}
+
 func TestNoCredentialsError(t *testing.T) {
 	f := newFixture(t)
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
