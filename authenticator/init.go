@@ -102,6 +102,8 @@ func Init(cfg *Config, o InitOptions) (*InitResult, error) {
 			return nil, err
 		}
 		res.Generated = true
+	} else if err := restrictKey(res.KeyFile); err != nil {
+		return nil, err
 	}
 	kc, err := WebhookKubeconfig(cfg, certPEM)
 	if err != nil {
@@ -114,6 +116,22 @@ func Init(cfg *Config, o InitOptions) (*InitResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// restrictKey makes a kept key file 0600: it may come from an older install or a copy made with a
+// looser umask, and init promises a private key.
+func restrictKey(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("check key file: %w", err)
+	}
+	if st.Mode().Perm() == 0o600 {
+		return nil
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("make key file %s private (0600): %w", path, err)
+	}
+	return nil
 }
 
 // sans returns the DNS and IP SANs: localhost, 127.0.0.1, server.address, and the extras.

@@ -104,6 +104,19 @@ func TestInit(t *testing.T) {
 	if err != nil || res2.Generated || readCert(t, res.CertFile).SerialNumber.Cmp(c.SerialNumber) != 0 {
 		t.Errorf("second Init: generated=%v err=%v, want the existing certificate kept", res2.Generated, err)
 	}
+	// A kept key is made private again if its mode was loosened.
+	if err := os.Chmod(res.KeyFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resKept, err := authenticator.Init(cfg, authenticator.InitOptions{Hostnames: []string{"auth.example.com"}, Addresses: []string{"192.168.1.9"}})
+	if err != nil || resKept.Generated {
+		t.Fatalf("Init over a 0644 key: generated=%v err=%v, want the existing certificate kept", resKept.Generated, err)
+	}
+	if st, err := os.Stat(res.KeyFile); err != nil {
+		t.Fatal(err)
+	} else if st.Mode().Perm() != 0o600 {
+		t.Errorf("kept key mode = %v, want 0600", st.Mode().Perm())
+	}
 	res3, err := authenticator.Init(cfg, authenticator.InitOptions{Hostnames: []string{"other.example.com"}})
 	if err != nil || !res3.Generated {
 		t.Errorf("Init with a new SAN: generated=%v err=%v, want a new certificate", res3.Generated, err)
