@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
 )
@@ -224,6 +225,22 @@ func (o *rootOptions) attachPolicies(ctx context.Context, s *session, p associat
 	return nil
 }
 
+// checkRoleName rejects -r values RAM would only answer with a confusing "role does not exist"
+// (or, with --create-role-if-not-exist, an invalid-name error): empty names and ARNs.
+func checkRoleName(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return errors.New("-r/--role-name is empty: give the RAM role name, e.g. -r my-role")
+	}
+	if strings.HasPrefix(name, "acs:") {
+		hint := "give the role name, e.g. -r my-role"
+		if a, err := arn.Parse(name); err == nil && a.Type == arn.TypeRole {
+			hint = "use -r " + a.Name
+		}
+		return fmt.Errorf("-r/--role-name takes a RAM role name, not an ARN (%q): %s", name, hint)
+	}
+	return nil
+}
+
 func addRoleSAFlags(cmd *cobra.Command, role, ns, sa *string) {
 	cmd.Flags().StringVarP(role, "role-name", "r", "", "RAM role name")
 	cmd.Flags().StringVarP(ns, "namespace", "n", "", "Kubernetes namespace of the service account (* for any)")
@@ -249,6 +266,9 @@ command again is a no-op. A * namespace or service account trusts every matching
   kubectl ack-rrsa associate-role -r my-role -n team-a -s '*' --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkRoleName(p.roleName); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			s, err := o.newSession(ctx)
 			if err != nil {
@@ -284,6 +304,9 @@ else is left in it. Other service accounts, other clusters and foreign statement
   kubectl ack-rrsa disassociate-role -r my-role -n default -s my-app --dry-run`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkRoleName(roleName); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			s, err := o.newSession(ctx)
 			if err != nil {
@@ -350,6 +373,9 @@ func newListAssociationsCommand(o *rootOptions) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := validateOutput(output, "", "table", "json", "yaml"); err != nil {
+				return err
+			}
+			if err := checkRoleName(roleName); err != nil {
 				return err
 			}
 			ctx := cmd.Context()

@@ -244,6 +244,36 @@ func TestAssociateRole(t *testing.T) {
 	}
 }
 
+// A role ARN or an empty -r is refused up front with the fix, on every verb that takes a role
+// name, and nothing is created.
+func TestRoleNameChecks(t *testing.T) {
+	f := newFixture(t, nil)
+	roleARN := "acs:ram::" + f.accountID + ":role/app-role"
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"associate with ARN", []string{"associate-role", "-r", roleARN, "-n", "default", "-s", "app", "-y", "--create-role-if-not-exist"},
+			"-r/--role-name takes a RAM role name, not an ARN (\"" + roleARN + "\"): use -r app-role"},
+		{"disassociate with ARN", []string{"disassociate-role", "-r", roleARN, "-n", "default", "-s", "app", "-y"}, "use -r app-role"},
+		{"list with ARN", []string{"list-associations", "-r", roleARN}, "use -r app-role"},
+		{"user ARN", []string{"list-associations", "-r", "acs:ram::1:user/bob"}, "not an ARN (\"acs:ram::1:user/bob\"): give the role name"},
+		{"empty", []string{"associate-role", "-r", "", "-n", "default", "-s", "app", "-y", "--create-role-if-not-exist"}, "-r/--role-name is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.run(t, hooks{}, "", tt.args...)
+			if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", r.err, tt.wantErr)
+			}
+			if _, ok := f.srv.Role(f.accountID, "app-role"); ok {
+				t.Fatal("a role was created")
+			}
+		})
+	}
+}
+
 func parse(t *testing.T, doc string) *rrsa.Policy {
 	t.Helper()
 	p, err := rrsa.ParsePolicy(doc)
