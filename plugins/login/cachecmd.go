@@ -12,7 +12,9 @@ func newCacheCommand(o *rootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cache",
 		Short: "Manage the credential cache (~/.kube/cache/kubectl-ack)",
-		Args:  cobra.NoArgs,
+		Example: `  # Drop every cached token and certificate
+  kubectl ack-login cache clear`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
@@ -451,4 +452,25 @@ func BenchmarkCachedToken(b *testing.B) {
 			b.Fatalf("run: %s", errb.String())
 		}
 	}
+}
+
+// Every command has a short description and examples in --help.
+func TestHelpHasExamples(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		switch {
+		case c.Hidden, c.Name() == "help", c.Name() == "completion", c.Parent() != nil && c.Parent().Name() == "completion":
+			return
+		}
+		if c.Short == "" || c.Example == "" {
+			t.Errorf("%s: Short %q, Example %q: both are required", c.CommandPath(), c.Short, c.Example)
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	root := NewRootCommand(Streams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	walk(root)
 }

@@ -273,7 +273,9 @@ func newCredentialPluginCommand(o *rootOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "credential-plugin",
 		Short: "ack-ram-tool compatible command group: get-token, get-credential, get-kubeconfig",
-		Args:  cobra.NoArgs,
+		Example: `  # The exec arguments of an ack-ram-tool kubeconfig, run by kubectl-ack_login
+  kubectl-ack_login credential-plugin get-token --cluster-id c0123456789abcdef0123456789abcdef --api-version v1beta1`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
