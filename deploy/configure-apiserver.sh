@@ -74,6 +74,27 @@ grep -q -- '- kube-apiserver$' "$manifest" || die "$manifest has no '- kube-apis
 grep -q '^ *volumeMounts:' "$manifest" || die "$manifest has no volumeMounts: section"
 grep -q '^ *volumes:' "$manifest" || die "$manifest has no volumes: section"
 
+# kube-apiserver's pod is invalid (and does not start) when two volumeMounts share a mountPath, so a
+# mount of the kubeconfig directory that this script did not write must be removed by hand first.
+if awk -v kcdir="$kc_dir" -v sq="'" '
+{ line[NR] = $0 }
+END {
+	for (i = 1; i <= NR; i++) {
+		l = line[i]
+		if (l !~ /^ *(- )?mountPath:/) continue
+		if (l ~ /^ *- mountPath: / && line[i+1] ~ /^ *name: ack-ram-authenticator-webhook$/) continue
+		v = l
+		sub(/^ *(- )?mountPath: */, "", v)
+		gsub(/[" \t]/, "", v)
+		gsub(sq, "", v)
+		sub(/\/+$/, "", v)
+		if (v == kcdir) found = 1
+	}
+	exit !found
+}' "$manifest"; then
+	die "$manifest already mounts $kc_dir through another volume; remove that volumeMount and its volume first (kube-apiserver does not start with a path mounted twice)"
+fi
+
 tmp_dir=$(dirname "$manifest")
 # A hidden temporary file: kubelet ignores dot files in the manifests directory.
 tmp=$(mktemp "$tmp_dir/.kube-apiserver.yaml.XXXXXX")

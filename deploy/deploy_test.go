@@ -286,3 +286,58 @@ func TestConfigureAPIServerErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigureAPIServerForeignMount: a manifest that already mounts the kubeconfig directory
+// through another volume (say, from a manual install of the official add-on) is refused and left
+// alone, because a second mount of the same path makes the kube-apiserver pod invalid.
+func TestConfigureAPIServerForeignMount(t *testing.T) {
+	orig, err := os.ReadFile("testdata/kube-apiserver.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const anchor = "    volumeMounts:\n"
+	if !bytes.Contains(orig, []byte(anchor)) {
+		t.Fatalf("testdata has no %q", anchor)
+	}
+	tests := []struct {
+		name  string
+		mount string // volumeMount item, %s is the kubeconfig directory
+		ok    bool
+	}{
+		{"mountPath first", "    - mountPath: %s\n      name: authenticator\n      readOnly: true\n", false},
+		{"name first", "    - name: authenticator\n      mountPath: %s\n", false},
+		{"quoted with trailing slash", "    - mountPath: \"%s/\"\n      name: authenticator\n", false},
+		{"parent directory", "    - mountPath: %s/..\n      name: authenticator\n", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			kc := filepath.Join(dir, "webhook", "kubeconfig.yaml")
+			if err := os.MkdirAll(filepath.Dir(kc), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			manifest := filepath.Join(dir, "kube-apiserver.yaml")
+			in := bytes.Replace(orig, []byte(anchor), []byte(anchor+strings.ReplaceAll(tc.mount, "%s", filepath.Dir(kc))), 1)
+			if err := os.WriteFile(manifest, in, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := runScript(t, "--manifest", manifest, "--webhook-kubeconfig", kc, "--backup-dir", filepath.Join(dir, "backup"))
+			got, _ := os.ReadFile(manifest)
+			if tc.ok {
+				if err != nil || bytes.Equal(got, in) {
+					t.Fatalf("want the manifest configured: %v %s", err, out)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(out, "already mounts "+filepath.Dir(kc)) {
+				t.Fatalf("err %v, output %q, want a refusal naming the directory", err, out)
+			}
+			if !bytes.Equal(got, in) {
+				t.Errorf("manifest changed although the script refused:\n%s", got)
+			}
+		})
+	}
+}
