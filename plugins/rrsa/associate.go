@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
@@ -148,6 +149,20 @@ type associateParams struct {
 	systemPolicies, customPolicies      []string
 }
 
+// checkSubject refuses a namespace or service account name Kubernetes would never issue a token
+// for (such as "Default"): the trust statement would be written but no pod could use it.
+// Wildcards are checked with each "*" or "?" standing for one letter.
+func checkSubject(ns, sa string) error {
+	wild := strings.NewReplacer("*", "x", "?", "x")
+	if errs := validation.IsDNS1123Label(wild.Replace(ns)); len(errs) > 0 {
+		return fmt.Errorf("-n/--namespace %q is not a valid namespace name (%s); no pod could use the association. Use the namespace's exact name, or * for any", ns, strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Subdomain(wild.Replace(sa)); len(errs) > 0 {
+		return fmt.Errorf("-s/--service-account %q is not a valid service account name (%s); no pod could use the association. Use the service account's exact name, or * for any", sa, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
 func (o *rootOptions) associate(ctx context.Context, s *session, p associateParams) error {
 	c, err := s.rrsaCluster(ctx)
 	if err != nil {
@@ -267,6 +282,9 @@ command again is a no-op. A * namespace or service account trusts every matching
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkRoleName(p.roleName); err != nil {
+				return err
+			}
+			if err := checkSubject(p.namespace, p.serviceAccount); err != nil {
 				return err
 			}
 			ctx := cmd.Context()

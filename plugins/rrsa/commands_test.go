@@ -244,8 +244,8 @@ func TestAssociateRole(t *testing.T) {
 	}
 }
 
-// A role ARN or an empty -r is refused up front with the fix, on every verb that takes a role
-// name, and nothing is created.
+// A role ARN or an empty -r, and subjects no pod can have, are refused up front with the fix,
+// and nothing is created.
 func TestRoleNameChecks(t *testing.T) {
 	f := newFixture(t, nil)
 	roleARN := "acs:ram::" + f.accountID + ":role/app-role"
@@ -260,6 +260,13 @@ func TestRoleNameChecks(t *testing.T) {
 		{"list with ARN", []string{"list-associations", "-r", roleARN}, "use -r app-role"},
 		{"user ARN", []string{"list-associations", "-r", "acs:ram::1:user/bob"}, "not an ARN (\"acs:ram::1:user/bob\"): give the role name"},
 		{"empty", []string{"associate-role", "-r", "", "-n", "default", "-s", "app", "-y", "--create-role-if-not-exist"}, "-r/--role-name is empty"},
+		// Kubernetes never issues a token for these subjects, so the association could never be used.
+		{"capitalised namespace", []string{"associate-role", "-r", "app-role", "-n", "Default", "-s", "app", "-y", "--create-role-if-not-exist"},
+			`-n/--namespace "Default" is not a valid namespace name`},
+		{"namespace with space", []string{"associate-role", "-r", "app-role", "-n", "my ns", "-s", "app", "-y", "--create-role-if-not-exist"}, "or * for any"},
+		{"service account with space", []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "my app", "-y", "--create-role-if-not-exist"},
+			`-s/--service-account "my app" is not a valid service account name`},
+		{"bad wildcard namespace", []string{"associate-role", "-r", "app-role", "-n", "Team-*", "-s", "*", "-y", "--create-role-if-not-exist"}, `"Team-*" is not a valid namespace name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
