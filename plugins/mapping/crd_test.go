@@ -58,11 +58,29 @@ func TestMissingCRDThenInstall(t *testing.T) {
 	contains(t, "stdout", r.stdout, resourceRef(DeriveName(roleDev)))
 	f.ok(t, "explain", "--arn", roleDev)
 
+	// Another installer's metadata (as Helm sets it) must survive a re-apply.
+	crd.Annotations["meta.helm.sh/release-name"] = "ack-ram-authenticator"
+	crd.Annotations["controller-gen.kubebuilder.io/version"] = "v0.0.1"
+	crd.Labels = map[string]string{"app.kubernetes.io/managed-by": "Helm"}
+	if _, err := ax.ApiextensionsV1().CustomResourceDefinitions().Update(context.Background(), crd, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
 	// Re-applying updates in place and keeps the data.
 	r = f.ok(t, "install-crd")
 	contains(t, "stdout", r.stdout, " configured")
 	if n := len(f.list(t)); n != 1 {
 		t.Fatalf("%d mappings after re-install, want 1", n)
+	}
+	crd, err = ax.ApiextensionsV1().CustomResourceDefinitions().Get(context.Background(), crd.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if crd.Annotations["meta.helm.sh/release-name"] != "ack-ram-authenticator" || crd.Labels["app.kubernetes.io/managed-by"] != "Helm" {
+		t.Errorf("re-apply dropped foreign metadata: annotations %v, labels %v", crd.Annotations, crd.Labels)
+	}
+	if crd.Annotations["controller-gen.kubebuilder.io/version"] == "v0.0.1" {
+		t.Errorf("re-apply did not restore the built-in annotation: %v", crd.Annotations)
 	}
 	if r := f.run(t, "", "install-crd", "--timeout", "0s"); r.code != 1 || !strings.Contains(r.stderr, "must be positive") {
 		t.Fatalf("--timeout 0s: %s", r)

@@ -68,7 +68,10 @@ func (o *rootOptions) installCRD(ctx context.Context, cs apiextensions.Interface
 			}
 			upd := cur.DeepCopy()
 			upd.Spec = want.Spec
-			upd.Annotations = want.Annotations
+			// Add ours, keep everyone else's: a CRD installed by Helm or the ACK add-on carries
+			// ownership labels and annotations whose loss would break its next upgrade.
+			upd.Annotations = mergeStrings(upd.Annotations, want.Annotations)
+			upd.Labels = mergeStrings(upd.Labels, want.Labels)
 			_, err = crds.Update(ctx, upd, metav1.UpdateOptions{})
 			return err
 		})
@@ -106,4 +109,18 @@ func (o *rootOptions) installCRD(ctx context.Context, cs apiextensions.Interface
 	}
 	fmt.Fprintf(o.streams.ErrOut, "%s is established\n", want.Name)
 	return nil
+}
+
+// mergeStrings returns dst with every key of src set to src's value.
+func mergeStrings(dst, src map[string]string) map[string]string {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]string, len(src))
+	}
+	for k, v := range src {
+		dst[k] = v
+	}
+	return dst
 }
