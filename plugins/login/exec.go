@@ -73,7 +73,8 @@ func (e *execOptions) addFlags(fs *pflag.FlagSet, fixedMode string) {
 		fs.StringVarP(&e.mode, "mode", "m", modeToken, "Credential: token (k8s-ack-v2 token for ack-ram-authenticator) or certificate (client certificate from the CS API)")
 	}
 	fs.StringVar(&e.apiVersion, "api-version", "", "ExecCredential API version when KUBERNETES_EXEC_INFO does not say: v1 or v1beta1 (default v1beta1)")
-	fs.DurationVar(&e.expiration, "expiration", defaultExpiration, "Certificate mode: lifetime of the client certificate, 15m to 72h")
+	e.expiration = defaultExpiration
+	fs.Var(durationValue{&e.expiration}, "expiration", "Certificate mode: lifetime of the client certificate, 15m to 72h (e.g. 30m, 3h, 2d)")
 	fs.BoolVar(&e.privateAddress, "private-address", false, "Certificate mode: request the kubeconfig for the cluster's private (intranet) API server address")
 	fs.BoolVar(&e.noCache, "no-cache", false, "Neither read nor write the credential cache")
 	// ack-ram-tool's kubeconfigs pass their own cache directory; its files
@@ -281,6 +282,28 @@ func certNotAfter(certPEM []byte) (time.Time, error) {
 	}
 	return c.NotAfter, nil
 }
+
+// durationValue is a pflag duration that also accepts whole days, so --expiration takes the
+// same values here as in `kubeconfig`.
+type durationValue struct{ d *time.Duration }
+
+func (v durationValue) String() string {
+	if v.d == nil {
+		return ""
+	}
+	return v.d.String()
+}
+
+func (v durationValue) Set(s string) error {
+	d, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
+}
+
+func (durationValue) Type() string { return "duration" }
 
 // parseDuration is time.ParseDuration that also accepts whole days ("3d").
 func parseDuration(s string) (time.Duration, error) {

@@ -239,6 +239,8 @@ func TestCertificateMode(t *testing.T) {
 		{"mode flag v1", []string{"--mode", "certificate"}, execInfo(APIVersionV1), APIVersionV1, 3 * time.Hour},
 		{"get-credential alias v1beta1 with expiration", []string{"credential-plugin", "get-credential", "--api-version", "v1beta1", "--expiration", "1h0m0s", "--credential-cache-dir", "/nonexistent/ack-ram-tool"}, "", APIVersionV1beta1, time.Hour},
 		{"cert alias private address", []string{"--mode", "cert", "--private-address", "--expiration", "30m"}, execInfo(APIVersionV1beta1), APIVersionV1beta1, 30 * time.Minute},
+		// The same values as `kubeconfig --expiration`, days included.
+		{"expiration in days", []string{"--mode", "certificate", "--expiration", "2d"}, "", APIVersionV1beta1, 48 * time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,6 +297,8 @@ func TestCertificateModeErrors(t *testing.T) {
 	}{
 		{"expiration too short", []string{"--mode", "certificate", "--cluster-id", "c1", "--expiration", "10m"}, "", "between 15m and 72h"},
 		{"expiration too long", []string{"get-credential", "--cluster-id", "c1", "--expiration", "73h"}, "", "between 15m and 72h"},
+		{"expiration days too long", []string{"get-credential", "--cluster-id", "c1", "--expiration", "4d"}, "", "between 15m and 72h"},
+		{"expiration garbage", []string{"--mode", "certificate", "--cluster-id", "c1", "--expiration", "soon"}, "", `invalid argument "soon" for "--expiration" flag: invalid duration "soon": use e.g. 30m, 3h or 2d`},
 		{"unknown cluster", []string{"--mode", "certificate", "--cluster-id", "c00000000000000000000000000000000"}, "", "c00000000000000000000000000000000"},
 		{"missing cluster id", []string{"--mode", "token"}, "", "--cluster-id is required"},
 		{"bad mode", []string{"--mode", "password", "--cluster-id", "c1"}, "", "invalid --mode"},
