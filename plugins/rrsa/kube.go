@@ -38,6 +38,13 @@ func (o *rootOptions) annotateServiceAccount(ctx context.Context, ns, sa, roleNa
 	if _, err := kc.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, nsPatch, metav1.PatchOptions{}); err != nil {
 		return fmt.Errorf("label namespace %q with %s=%s: %w", ns, injectionLabel, injectionOn, err)
 	}
+	// The webhook reads one role per service account: say so when this moves it off another role.
+	if cur, err := kc.CoreV1().ServiceAccounts(ns).Get(ctx, sa, metav1.GetOptions{}); err == nil {
+		if prev := cur.Annotations[roleNameAnnotation]; prev != "" && prev != roleName {
+			fmt.Fprintf(o.streams.ErrOut, "Warning: service account %s/%s pointed at RAM role %q and now points at %q; pods started from now on get %q's credentials. RAM role %q still trusts it: `kubectl ack-rrsa disassociate-role -r %s -n %s -s %s` removes that.\n",
+				ns, sa, prev, roleName, roleName, prev, prev, ns, sa)
+		}
+	}
 	saPatch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{roleNameAnnotation: roleName}}})
 	_, err = kc.CoreV1().ServiceAccounts(ns).Patch(ctx, sa, types.MergePatchType, saPatch, metav1.PatchOptions{})
 	if apierrors.IsNotFound(err) {

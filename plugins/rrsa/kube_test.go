@@ -99,6 +99,23 @@ func TestAnnotateAndAssumeServiceAccount(t *testing.T) {
 		})
 	}
 
+	// Pointing the service account at another role says what it pointed at before.
+	r = f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "next-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account", "--create-role-if-not-exist"}, kube...)...)
+	if r.err != nil {
+		t.Fatalf("associate next-role: %v\n%s", r.err, r.stderr)
+	}
+	if !strings.Contains(r.stderr, `Warning: service account demo/app pointed at RAM role "app-role" and now points at "next-role"`) {
+		t.Errorf("no re-point warning; stderr:\n%s", r.stderr)
+	}
+	if sa, err := kc.CoreV1().ServiceAccounts("demo").Get(ctx, "app", metav1.GetOptions{}); err != nil || sa.Annotations[roleNameAnnotation] != "next-role" {
+		t.Errorf("service account after re-point: %v %v", sa, err)
+	}
+	// Annotating again with the same role warns about nothing.
+	r = f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "next-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
+	if r.err != nil || strings.Contains(r.stderr, "Warning") {
+		t.Errorf("re-run: err %v, stderr:\n%s", r.err, r.stderr)
+	}
+
 	r = f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "app-role", "-n", "absent", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
 	if r.err == nil || !strings.Contains(r.err.Error(), `namespace "absent" does not exist`) {
 		t.Errorf("missing namespace err = %v", r.err)
