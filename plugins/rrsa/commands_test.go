@@ -85,6 +85,11 @@ func TestEnableDisable(t *testing.T) {
 			wantOut: "already disabled", wantEnabled: false},
 		{name: "declined", args: []string{"disable"}, stdin: "n\n",
 			wantErr: "aborted", wantEnabled: true},
+		// ack-ram-tool's global --assume-yes and --log-level keep its command lines working.
+		{name: "ack-ram-tool --assume-yes", args: []string{"disable", "--assume-yes", "--log-level", "info"},
+			wantOut: "RRSA disabled for cluster", wantEnabled: false, wantModify: true},
+		{name: "bad --log-level", args: []string{"disable", "-y", "--log-level", "loud"},
+			wantErr: `invalid --log-level "loud": use error, warn, info or debug`, wantEnabled: true},
 		{name: "not running", args: []string{"disable", "-y"},
 			seed:    func(s *emulator.Seed) { s.Clusters[0].State = "updating" },
 			wantErr: `is "updating"`, wantEnabled: true},

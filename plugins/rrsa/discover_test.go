@@ -83,6 +83,11 @@ func TestClusterFromKubeContext(t *testing.T) {
 	if !strings.Contains(r.stdout, f.clusterID) || !strings.Contains(r.stderr, "from the kube context name") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
+	// ack-ram-tool's --log-level debug is -v.
+	r = f.runArgs(t, hooks{}, "", append([]string{"status", "--log-level", "debug", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
+	if r.err != nil || !strings.Contains(r.stderr, "from the kube context name") {
+		t.Errorf("--log-level debug: err %v\nstderr:\n%s", r.err, r.stderr)
+	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,7 +40,11 @@ type rootOptions struct {
 	endpoints   cloud.Endpoints
 	clusterID   string
 	verbose     bool
-	hooks       hooks
+	// assumeYes and logLevel are ack-ram-tool's global -y/--assume-yes and --log-level, accepted
+	// so its command lines keep working.
+	assumeYes bool
+	logLevel  string
+	hooks     hooks
 }
 
 // NewRootCommand returns the `kubectl ack-rrsa` command tree writing to streams.
@@ -82,6 +87,16 @@ kube-system/ack-cluster-profile ConfigMap). Use -v to see which source was used.
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			switch strings.ToLower(strings.TrimSpace(o.logLevel)) {
+			case "", "error", "warn", "warning", "info":
+			case "debug":
+				o.verbose = true
+			default:
+				return fmt.Errorf("invalid --log-level %q: use error, warn, info or debug", o.logLevel)
+			}
+			return nil
+		},
 	}
 	cmd.SetIn(streams.In)
 	cmd.SetOut(streams.Out)
@@ -92,6 +107,10 @@ kube-system/ack-cluster-profile ConfigMap). Use -v to see which source was used.
 	o.endpoints.AddFlags(pf)
 	pf.StringVarP(&o.clusterID, "cluster-id", "c", "", "ACK cluster id (default: discovered from the current kube context)")
 	pf.BoolVarP(&o.verbose, "verbose", "v", false, "Print where the cluster id and credentials came from and other details on stderr")
+	pf.BoolVar(&o.assumeYes, "assume-yes", false, "Same as -y/--yes (ack-ram-tool compatibility)")
+	pf.StringVar(&o.logLevel, "log-level", "", "ack-ram-tool compatibility: debug is the same as -v; error, warn and info change nothing")
+	_ = pf.MarkHidden("assume-yes")
+	_ = pf.MarkHidden("log-level")
 
 	cmd.AddCommand(
 		newStatusCommand(o),

@@ -19,11 +19,12 @@ func writerIsTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// confirm asks question on stderr and reads a yes/no answer from stdin. yes skips the question.
+// confirm asks question on stderr and reads a yes/no answer from stdin. yes (or the global
+// --assume-yes) skips the question.
 // The read runs in a goroutine so that Ctrl-C (which cancels ctx instead of killing the process)
 // ends the prompt rather than leaving it waiting for a line.
 func (o *rootOptions) confirm(ctx context.Context, yes bool, question string) error {
-	if yes {
+	if yes || o.assumeYes {
 		return nil
 	}
 	fmt.Fprintf(o.streams.ErrOut, "%s [y/N]: ", question)
