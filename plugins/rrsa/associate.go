@@ -21,7 +21,9 @@ var ErrConcurrentModification = errors.New("the trust policy was modified concur
 
 // trustChange is one edit of a role's trust policy: associate or disassociate.
 type trustChange struct {
-	roleName   string
+	roleName string
+	// mayCreate says the command has --create-role-if-not-exist; createRole is its value.
+	mayCreate  bool
 	createRole bool
 	dryRun     bool
 	yes        bool
@@ -41,6 +43,9 @@ func (o *rootOptions) applyTrustChange(ctx context.Context, s *session, ch trust
 	if err != nil {
 		if !errors.Is(err, cloud.ErrNotFound) {
 			return false, fmt.Errorf("get RAM role %q: %w", ch.roleName, err)
+		}
+		if !ch.mayCreate {
+			return false, fmt.Errorf("RAM role %q does not exist: check -r/--role-name: %w", ch.roleName, err)
 		}
 		if !ch.createRole {
 			return false, fmt.Errorf("RAM role %q does not exist: create it first or pass --create-role-if-not-exist: %w", ch.roleName, err)
@@ -178,6 +183,7 @@ func (o *rootOptions) associate(ctx context.Context, s *session, p associatePara
 	subject := fmt.Sprintf("service account %s/%s", p.namespace, p.serviceAccount)
 	changed, err := o.applyTrustChange(ctx, s, trustChange{
 		roleName:   p.roleName,
+		mayCreate:  true,
 		createRole: p.createRole,
 		dryRun:     p.dryRun,
 		yes:        p.yes,

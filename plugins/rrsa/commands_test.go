@@ -344,6 +344,12 @@ func TestDisassociateRole(t *testing.T) {
 	if doc := f.trustPolicy(t, "app-role"); !rrsa.Equal(doc, foreignPolicy) {
 		t.Errorf("after removing all: %s", doc)
 	}
+	// A missing role is an error whose hint fits this command (it has no --create-role-if-not-exist).
+	r = f.run(t, hooks{}, "", "disassociate-role", "-r", "no-such-role", "-n", "default", "-s", "app", "-y")
+	if r.err == nil || !strings.Contains(r.err.Error(), `RAM role "no-such-role" does not exist: check -r/--role-name`) ||
+		strings.Contains(r.err.Error(), "--create-role-if-not-exist") {
+		t.Errorf("missing role: err = %v", r.err)
+	}
 }
 
 func TestConcurrentModificationDetected(t *testing.T) {
