@@ -69,6 +69,9 @@ func TestManifestsApply(t *testing.T) {
 	if !ps.HostNetwork {
 		t.Error("DaemonSet is not hostNetwork")
 	}
+	if ps.DNSPolicy != corev1.DNSDefault {
+		t.Errorf("dnsPolicy = %q, want Default (the node's resolver, independent of cluster DNS)", ps.DNSPolicy)
+	}
 	if ps.SecurityContext == nil || ps.SecurityContext.RunAsNonRoot == nil || !*ps.SecurityContext.RunAsNonRoot || ps.SecurityContext.RunAsUser == nil || *ps.SecurityContext.RunAsUser == 0 {
 		t.Errorf("pod security context %+v is not non-root", ps.SecurityContext)
 	}
