@@ -1,6 +1,7 @@
 package rrsa
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
@@ -153,6 +157,39 @@ func TestEnableFailureShowsTaskErrorAndLogs(t *testing.T) {
 	}
 	if !strings.Contains(r.err.Error(), "cluster log:") {
 		t.Errorf("error text lacks log lines: %v", r.err)
+	}
+}
+
+// Ctrl-C (a cancelled context) during the wait says the cloud task keeps running.
+func TestEnableInterruptedWhileWaiting(t *testing.T) {
+	f := newFixture(t, func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false; s.Clusters[0].TaskPolls = 1000000 })
+	var out, errOut bytes.Buffer
+	cmd := newRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, hooks{})
+	cmd.SetArgs(append([]string{"enable", "-y", "--poll-interval", "10ms"}, f.endpointArgs()...))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for f.srv.Calls("cs", "DescribeTaskInfo") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the task was never polled")
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("enable ended before the interrupt: %v", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	cancel()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("enable did not stop after the interrupt")
+	}
+	if err == nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "keeps running in the cloud") {
+		t.Fatalf("err = %v, want an interruption that says the task keeps running", err)
 	}
 }
 

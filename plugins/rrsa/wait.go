@@ -153,6 +153,10 @@ func (o *rootOptions) waitTask(ctx context.Context, s *session, taskID, what str
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("timed out after %s waiting for %s (task %s); it may still finish: check with `kubectl ack-rrsa status` or raise --timeout", w.timeout, what, taskID)
 		}
+		if errors.Is(err, context.Canceled) {
+			// Stopping the wait does not stop the cloud task; say so, or users think it was undone.
+			return fmt.Errorf("interrupted while waiting for %s: task %s keeps running in the cloud; check with `kubectl ack-rrsa status`: %w", what, taskID, err)
+		}
 		return err
 	}
 	if st := strings.ToLower(final.State); st != cloud.TaskStateSuccess && st != "succeed" {
@@ -181,6 +185,9 @@ func (o *rootOptions) waitTask(ctx context.Context, s *session, taskID, what str
 	})
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("timed out after %s waiting for cluster %s to be running again; raise --timeout or check the cluster in the console", w.timeout, s.clusterID)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted while waiting for cluster %s to be running again (task %s has finished); check with `kubectl ack-rrsa status`: %w", s.clusterID, taskID, err)
 	}
 	return err
 }
