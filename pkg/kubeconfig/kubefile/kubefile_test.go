@@ -344,3 +344,39 @@ func TestClusterIDFromExecArgs(t *testing.T) {
 		t.Fatal("ClusterIDFromContextName")
 	}
 }
+
+func TestWriteFileAtomicFollowsSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "dotfiles", "kubeconfig")
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "config")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(link, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Lstat(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("%s was replaced by a regular file", link)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new" {
+		t.Fatalf("symlink target holds %q, want the new content", b)
+	}
+	// A path that does not exist yet is created as given.
+	fresh := filepath.Join(dir, "sub", "fresh")
+	if err := WriteFileAtomic(fresh, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(fresh); string(b) != "x" {
+		t.Fatalf("fresh file holds %q", b)
+	}
+}

@@ -312,6 +312,11 @@ func Backup(path string, now time.Time) (string, error) {
 // file in the same directory, fsync and rename, so readers see either the
 // old or the new content. Missing parent directories are created 0700.
 func WriteFileAtomic(path string, data []byte) error {
+	// Write through a symlink, as kubectl does: renaming over the link would turn a
+	// dotfiles-managed kubeconfig into a regular file and leave its real target stale.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create directory for %s: %w", path, err)
