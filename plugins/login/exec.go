@@ -128,8 +128,10 @@ func (e *execOptions) run(ctx context.Context, fixedMode string) error {
 		}
 	default:
 		floor = certMarginFloor
-		// Certificates come from one CS endpoint; keep emulators and regions apart.
-		extra = o.endpoints.CSEndpoint()
+		// Certificates come from one CS endpoint (keep emulators and regions apart), for one
+		// address and lifetime: asking for a 15-minute or a private-address certificate must
+		// never be answered with a cached 3-day or public one.
+		extra = o.endpoints.CSEndpoint() + "|" + strconv.Itoa(minutes) + "|" + strconv.FormatBool(e.privateAddress)
 		issue = func(ctx context.Context) (*cache.Entry, error) {
 			return e.issueCertificate(ctx, res, apiVersion, minutes)
 		}

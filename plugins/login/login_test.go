@@ -287,6 +287,30 @@ func TestCertificateMode(t *testing.T) {
 	}
 }
 
+func TestCertificateCacheKeyedByLifetimeAndAddress(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv(EnvExecInfo, "")
+	t.Setenv("KUBECACHEDIR", t.TempDir())
+	runs := []struct {
+		name      string
+		args      []string
+		wantCalls int
+	}{
+		{"3h issues", []string{"--expiration", "3h"}, 1},
+		{"3h again is a hit", []string{"--expiration", "3h"}, 0},
+		{"15m is another certificate", []string{"--expiration", "15m"}, 1},
+		{"private address is another certificate", []string{"--expiration", "15m", "--private-address"}, 1},
+		{"15m public again is a hit", []string{"--expiration", "15m"}, 0},
+	}
+	for _, r := range runs {
+		before := f.srv.Calls("cs", "DescribeClusterUserKubeconfig")
+		f.mustRun(t, append([]string{"--mode", "certificate", "--cluster-id", f.info.ClusterID}, r.args...)...)
+		if got := f.srv.Calls("cs", "DescribeClusterUserKubeconfig") - before; got != r.wantCalls {
+			t.Errorf("%s: %d CS calls, want %d", r.name, got, r.wantCalls)
+		}
+	}
+}
+
 func TestCertificateModeErrors(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
