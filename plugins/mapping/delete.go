@@ -1,17 +1,16 @@
 package mapping
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
+	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
 
 func newDeleteCommand(o *rootOptions) *cobra.Command {
@@ -108,23 +107,11 @@ func (o *rootOptions) confirmDelete(ctx context.Context, yes bool, victims []v1a
 	for _, m := range victims {
 		fmt.Fprintf(o.streams.ErrOut, "  %s (%s)\n", m.Name, describeSpec(m.Spec))
 	}
-	fmt.Fprint(o.streams.ErrOut, "[y/N]: ")
-	// Read in a goroutine: Ctrl-C cancels ctx (main catches SIGINT) and must end the prompt
-	// rather than leave it waiting for a line.
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(o.streams.In).ReadString('\n')
-		lines <- line
-	}()
-	var line string
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(o.streams.ErrOut)
-		return fmt.Errorf("aborted: nothing was deleted: %w", context.Cause(ctx))
-	case line = <-lines:
+	ok, err := prompt.Confirm(ctx, o.streams.In, o.streams.ErrOut, "Delete them?")
+	if err != nil {
+		return fmt.Errorf("aborted: nothing was deleted: %w", err)
 	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
+	if ok {
 		return nil
 	}
 	return errors.New("aborted: nothing was deleted")

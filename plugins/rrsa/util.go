@@ -1,7 +1,6 @@
 package rrsa
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 
 	"golang.org/x/term"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
 
 // writerIsTerminal reports whether w is a terminal device.
@@ -20,39 +21,19 @@ func writerIsTerminal(w io.Writer) bool {
 }
 
 // confirm asks question on stderr and reads a yes/no answer from stdin. yes (or the global
-// --assume-yes) skips the question.
-// The read runs in a goroutine so that Ctrl-C (which cancels ctx instead of killing the process)
-// ends the prompt rather than leaving it waiting for a line.
+// --assume-yes) skips the question; Ctrl-C ends it (see prompt.Confirm).
 func (o *rootOptions) confirm(ctx context.Context, yes bool, question string) error {
 	if yes || o.assumeYes {
 		return nil
 	}
-	fmt.Fprintf(o.streams.ErrOut, "%s [y/N]: ", question)
-	type answer struct {
-		line string
-		err  error
+	ok, err := prompt.Confirm(ctx, o.streams.In, o.streams.ErrOut, question)
+	if err != nil {
+		return fmt.Errorf("%w (%w)", errAborted, err)
 	}
-	ch := make(chan answer, 1)
-	go func() {
-		line, err := bufio.NewReader(o.streams.In).ReadString('\n')
-		ch <- answer{line, err}
-	}()
-	var a answer
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(o.streams.ErrOut)
-		return fmt.Errorf("%w (%w)", errAborted, context.Cause(ctx))
-	case a = <-ch:
-	}
-	if a.err != nil && a.line == "" {
-		fmt.Fprintln(o.streams.ErrOut)
+	if !ok {
 		return errAborted
 	}
-	switch strings.ToLower(strings.TrimSpace(a.line)) {
-	case "y", "yes":
-		return nil
-	}
-	return errAborted
+	return nil
 }
 
 // validateOutput checks an -o value against the formats a command supports.
