@@ -1,40 +1,15 @@
 package mapping
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/prompt/prompttest"
 )
-
-// promptWriter signals once the delete confirmation prompt was written.
-type promptWriter struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	once   sync.Once
-	prompt chan struct{}
-}
-
-func (w *promptWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n, err := w.buf.Write(p)
-	if strings.Contains(w.buf.String(), "[y/N]: ") {
-		w.once.Do(func() { close(w.prompt) })
-	}
-	return n, err
-}
-
-func (w *promptWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
 
 // Ctrl-C at the delete prompt cancels the context (main catches SIGINT): the command must end
 // at once, delete nothing and exit 1, not wait for a line on stdin.
@@ -43,7 +18,7 @@ func TestDeleteConfirmationInterrupted(t *testing.T) {
 	f.create(t, "a", "acs:ram::1:user/a", "a")
 	stdin, typist := io.Pipe()
 	t.Cleanup(func() { _ = typist.Close() })
-	errOut := &promptWriter{prompt: make(chan struct{})}
+	errOut := prompttest.NewWriter()
 	cmd := newRootCommand(genericiooptions.IOStreams{In: stdin, Out: io.Discard, ErrOut: errOut},
 		hooks{stdinIsTerminal: func() bool { return true }})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -51,7 +26,7 @@ func TestDeleteConfirmationInterrupted(t *testing.T) {
 	code := make(chan int, 1)
 	go func() { code <- run(ctx, cmd, []string{"--kubeconfig", f.env.Kubeconfig, "delete", "a"}, errOut) }()
 	select {
-	case <-errOut.prompt:
+	case <-errOut.Prompted():
 	case <-time.After(30 * time.Second):
 		t.Fatalf("no prompt; stderr:\n%s", errOut)
 	}

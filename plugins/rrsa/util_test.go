@@ -1,35 +1,17 @@
 package rrsa
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/prompt/prompttest"
 )
-
-// promptWriter signals once the confirmation prompt was written.
-type promptWriter struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	once   sync.Once
-	prompt chan struct{}
-}
-
-func (w *promptWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n, err := w.buf.Write(p)
-	if strings.Contains(w.buf.String(), "[y/N]: ") {
-		w.once.Do(func() { close(w.prompt) })
-	}
-	return n, err
-}
 
 func TestConfirm(t *testing.T) {
 	tests := []struct {
@@ -58,7 +40,7 @@ func TestConfirm(t *testing.T) {
 				t.Cleanup(func() { _ = w.Close() })
 				stdin = r
 			}
-			errOut := &promptWriter{prompt: make(chan struct{})}
+			errOut := prompttest.NewWriter()
 			o := &rootOptions{streams: genericiooptions.IOStreams{In: stdin, Out: io.Discard, ErrOut: errOut}}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -66,7 +48,7 @@ func TestConfirm(t *testing.T) {
 			go func() { done <- o.confirm(ctx, tt.yes, "Do it?") }()
 			if tt.cancel {
 				select {
-				case <-errOut.prompt:
+				case <-errOut.Prompted():
 				case <-time.After(10 * time.Second):
 					t.Fatal("no prompt written")
 				}
@@ -84,8 +66,8 @@ func TestConfirm(t *testing.T) {
 			if got := errors.Is(err, context.Canceled); got != tt.wantCancel {
 				t.Fatalf("confirm = %v: cancellation reported %v, want %v", err, got, tt.wantCancel)
 			}
-			if tt.yes && errOut.buf.Len() != 0 {
-				t.Fatalf("prompted despite -y: %q", errOut.buf.String())
+			if tt.yes && errOut.String() != "" {
+				t.Fatalf("prompted despite -y: %q", errOut.String())
 			}
 		})
 	}
