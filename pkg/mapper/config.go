@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 )
@@ -54,7 +57,10 @@ func (a *AccountMapping) UnmarshalJSON(b []byte) error {
 	}
 	type plain AccountMapping
 	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	// Strict like the rest of the file: a misspelt "usrname" must not map silently.
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
 		return err
 	}
 	*a = AccountMapping(p)
@@ -107,3 +113,23 @@ func (c StaticConfig) Rules() ([]Rule, error) {
 	}
 	return rules, nil
 }
+
+// DecodeStrict decodes YAML (or JSON) into v: keys are matched case-insensitively and unknown
+// keys are errors. The error drops the YAML-to-JSON layers, leaving e.g. `unknown field "grups"`.
+func DecodeStrict(b []byte, v any) error {
+	if err := yaml.UnmarshalStrict(b, v); err != nil {
+		msg := err.Error()
+		for _, p := range []string{"error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
+			msg = strings.TrimPrefix(msg, p)
+		}
+		return fmt.Errorf("%s%w", msg, errorMark{err})
+	}
+	return nil
+}
+
+// errorMark keeps the original decoding error reachable with errors.As/Is without repeating its
+// text.
+type errorMark struct{ err error }
+
+func (errorMark) Error() string   { return "" }
+func (e errorMark) Unwrap() error { return e.err }

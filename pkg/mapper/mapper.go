@@ -37,6 +37,31 @@ const (
 // ReservedPrefix starts Kubernetes' reserved user and group names.
 const ReservedPrefix = "system:"
 
+// GroupMasters is Kubernetes' cluster-admin group.
+const GroupMasters = "system:masters"
+
+// AllowedGroups returns the reserved groups mappings may grant when server.allowedGroups is
+// configured (non-nil, even empty) or not (nil): by default system:masters, the documented admin
+// mapping of the official add-on and of EKS's aws-auth; "allowedGroups: []" allows none.
+func AllowedGroups(configured []string) []string {
+	if configured == nil {
+		return []string{GroupMasters}
+	}
+	return configured
+}
+
+// ReservedGroups returns the groups of r (templates) that start with ReservedPrefix, so the
+// server can log every mapping that grants one.
+func ReservedGroups(r Rule) []string {
+	var out []string
+	for _, g := range r.Groups {
+		if hasReservedPrefix(g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // Rule is one mapping.
 type Rule struct {
 	// Source says where the rule comes from: SourceMapRoles, SourceMapUsers, SourceMapAccounts or
@@ -236,9 +261,9 @@ func containsFold(s, sub string) bool {
 var ErrReserved = errors.New("reserved name")
 
 // CheckReserved refuses a mapping result that would impersonate Kubernetes system identities:
-// usernames starting with "system:" and groups starting with "system:" unless listed in
-// allowedGroups (e.g. an administrator may allow "system:masters"). The prefix is compared
-// case-insensitively so look-alike names are refused too.
+// usernames starting with "system:" always, and groups starting with "system:" unless listed in
+// allowedGroups (the server passes AllowedGroups(server.allowedGroups), so system:masters by
+// default). The prefix is compared case-insensitively so look-alike names are refused too.
 func CheckReserved(username string, groups []string, allowedGroups []string) error {
 	if username == "" {
 		return errors.New("mapped username is empty")
