@@ -69,5 +69,3 @@ func TestParseRole(t *testing.T) {
 		})
 	}
 }
-
-
