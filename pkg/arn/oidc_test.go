@@ -69,3 +69,22 @@ func TestParseRole(t *testing.T) {
 		})
 	}
 }
+
+func TestMatchCase(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"system:serviceaccount:team:*", "system:serviceaccount:team:app", true},
+		{"system:serviceaccount:*:app", "system:serviceaccount:a/b:app", true},
+		{"system:serviceaccount:team:?pp", "system:serviceaccount:team:app", true},
+		{"system:serviceaccount:Team:*", "system:serviceaccount:team:app", false},
+		{"system:serviceaccount:team:app", "system:serviceaccount:team:app", true},
+		{"system:serviceaccount:team:app", "system:serviceaccount:team:apps", false},
+	}
+	for _, tc := range tests {
+		if got := arn.MatchCase(tc.pattern, tc.s); got != tc.want {
+			t.Errorf("MatchCase(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
+		}
+	}
+}
