@@ -433,6 +433,18 @@ func (s *Server) Role(accountID, name string) (Role, bool) {
 	return out, true
 }
 
+// CreateRole adds a role with the given trust policy to an account (created if missing), as a
+// seed role would be; the policy must be valid.
+func (s *Server) CreateRole(accountID, name, trustPolicy string) (Role, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, apiErr := s.createRole(s.account(accountID), name, "", trustPolicy, "", 0)
+	if apiErr != nil {
+		return Role{}, fmt.Errorf("create role %s: %s", name, apiErr.Message)
+	}
+	return *r, nil
+}
+
 // SetRoleTrustPolicy replaces a role's trust policy directly, bypassing the API (to simulate a
 // concurrent writer). The document must be valid.
 func (s *Server) SetRoleTrustPolicy(accountID, name, doc string) error {
