@@ -115,4 +115,3 @@ type ServiceAccountRef struct {
 
 // String returns NS/NAME.
 func (r ServiceAccountRef) String() string { return r.Namespace + "/" + r.Name }
-
