@@ -280,10 +280,13 @@ func (s *Server) addCluster(c *Cluster) error {
 		c.APIServerURL = "https://127.0.0.1:6443"
 	}
 	if c.ServiceAccountIssuer == "" {
-		c.ServiceAccountIssuer = "https://kubernetes.default.svc"
+		c.ServiceAccountIssuer = DefaultIssuer(c.ID)
 	}
 	if c.RRSA.Enabled {
 		fillRRSA(c)
+	}
+	if err := s.fillClusterKeys(c); err != nil {
+		return err
 	}
 	var ca *CA
 	switch {
@@ -470,6 +473,7 @@ func (s *Server) SetRoleTrustPolicy(accountID, name, doc string) error {
 func (s *Server) Cluster(id string) (Cluster, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleTasks()
 	c, ok := s.clusters[id]
 	if !ok {
 		return Cluster{}, false
@@ -481,6 +485,7 @@ func (s *Server) Cluster(id string) (Cluster, bool) {
 func (s *Server) UpdateCluster(id string, fn func(*Cluster)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleTasks()
 	c, ok := s.clusters[id]
 	if !ok {
 		return fmt.Errorf("cluster %s not found", id)
