@@ -116,7 +116,7 @@ func CheckNamespace(ctx context.Context, kc kubernetes.Interface, ns string) err
 	_, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
-		return fmt.Errorf("%w: %q does not exist in the current cluster", ErrNamespaceNotFound, ns)
+		return fmt.Errorf("namespace %q does not exist in the current cluster: %w", ns, ErrNamespaceNotFound)
 	case err != nil:
 		return fmt.Errorf("get namespace %q: %w", ns, err)
 	}

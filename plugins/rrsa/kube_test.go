@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-ack/kubectl-ack/internal/kubetest"
+	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
 )
 
 // realKube starts a real kube-apiserver that signs service-account tokens with the fixture's key
@@ -46,7 +47,7 @@ func TestAnnotateAndAssumeServiceAccount(t *testing.T) {
 	}
 	kube := []string{"--kubeconfig", env.Kubeconfig}
 
-	r := f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "app-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
+	r := f.run(t, "", append([]string{"associate-role", "-r", "app-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
 	if r.err != nil {
 		t.Fatalf("%v\n%s", r.err, r.stderr)
 	}
@@ -54,19 +55,19 @@ func TestAnnotateAndAssumeServiceAccount(t *testing.T) {
 	if err != nil {
 		t.Fatalf("service account not created: %v", err)
 	}
-	if sa.Annotations[roleNameAnnotation] != "app-role" {
+	if sa.Annotations[rrsa.RoleNameAnnotation] != "app-role" {
 		t.Errorf("annotations = %v", sa.Annotations)
 	}
 	gotNS, err := kc.CoreV1().Namespaces().Get(ctx, "demo", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gotNS.Labels[injectionLabel] != "on" {
+	if gotNS.Labels[rrsa.InjectionLabel] != "on" {
 		t.Errorf("namespace labels = %v", gotNS.Labels)
 	}
 
 	// Re-running is idempotent on the Kubernetes side too: the annotation is kept, nothing fails.
-	r = f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "app-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
+	r = f.run(t, "", append([]string{"associate-role", "-r", "app-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
 	if r.err != nil {
 		t.Fatalf("second associate-role: %v\n%s", r.err, r.stderr)
 	}
@@ -83,7 +84,7 @@ func TestAnnotateAndAssumeServiceAccount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := f.run(t, hooks{}, "", append([]string{"assume-role", "--service-account", tt.sa, "-r", tt.role, "-o", "json"}, kube...)...)
+			r := f.run(t, "", append([]string{"assume-role", "--service-account", tt.sa, "-r", tt.role, "-o", "json"}, kube...)...)
 			if tt.wantErr != "" {
 				if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", r.err, tt.wantErr)
@@ -93,30 +94,31 @@ func TestAnnotateAndAssumeServiceAccount(t *testing.T) {
 			if r.err != nil {
 				t.Fatal(r.err)
 			}
-			if !strings.Contains(r.stdout, `"accessKeyId": "STS.`) || !strings.Contains(r.stdout, "********") {
+			// -o json is for scripts: everything in full.
+			if !strings.Contains(r.stdout, `"accessKeyId": "STS.`) || strings.Contains(r.stdout, "****") || !strings.Contains(r.stdout, `"securityToken": "CAIS`) {
 				t.Errorf("stdout:\n%s", r.stdout)
 			}
 		})
 	}
 
 	// Pointing the service account at another role says what it pointed at before.
-	r = f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "next-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account", "--create-role-if-not-exist"}, kube...)...)
+	r = f.run(t, "", append([]string{"associate-role", "-r", "next-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account", "--create-role-if-not-exist"}, kube...)...)
 	if r.err != nil {
 		t.Fatalf("associate next-role: %v\n%s", r.err, r.stderr)
 	}
 	if !strings.Contains(r.stderr, `Warning: service account demo/app pointed at RAM role "app-role" and now points at "next-role"`) {
 		t.Errorf("no re-point warning; stderr:\n%s", r.stderr)
 	}
-	if sa, err := kc.CoreV1().ServiceAccounts("demo").Get(ctx, "app", metav1.GetOptions{}); err != nil || sa.Annotations[roleNameAnnotation] != "next-role" {
+	if sa, err := kc.CoreV1().ServiceAccounts("demo").Get(ctx, "app", metav1.GetOptions{}); err != nil || sa.Annotations[rrsa.RoleNameAnnotation] != "next-role" {
 		t.Errorf("service account after re-point: %v %v", sa, err)
 	}
 	// Annotating again with the same role warns about nothing.
-	r = f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "next-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
+	r = f.run(t, "", append([]string{"associate-role", "-r", "next-role", "-n", "demo", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
 	if r.err != nil || strings.Contains(r.stderr, "Warning") {
 		t.Errorf("re-run: err %v, stderr:\n%s", r.err, r.stderr)
 	}
 
-	r = f.run(t, hooks{}, "", append([]string{"associate-role", "-r", "app-role", "-n", "absent", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
+	r = f.run(t, "", append([]string{"associate-role", "-r", "app-role", "-n", "absent", "-s", "app", "-y", "--annotate-service-account"}, kube...)...)
 	if r.err == nil || !strings.Contains(r.err.Error(), `namespace "absent" does not exist`) {
 		t.Errorf("missing namespace err = %v", r.err)
 	}
