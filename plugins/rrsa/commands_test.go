@@ -74,10 +74,16 @@ func TestEnableDisable(t *testing.T) {
 		timeout     string
 	}{
 		{name: "times out", args: []string{"enable", "-y"}, timeout: "200ms",
-			seed:    func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false; s.Clusters[0].TaskDuration = emulator.Duration(time.Hour) },
+			seed: func(s *emulator.Seed) {
+				s.Clusters[0].RRSA.Enabled = false
+				s.Clusters[0].TaskDuration = emulator.Duration(time.Hour)
+			},
 			wantErr: "timed out after 200ms", wantEnabled: false, wantModify: true},
 		{name: "enable waits through several polls", args: []string{"enable", "-y"},
-			seed:    func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false; s.Clusters[0].TaskDuration = emulator.Duration(200 * time.Millisecond) },
+			seed: func(s *emulator.Seed) {
+				s.Clusters[0].RRSA.Enabled = false
+				s.Clusters[0].TaskDuration = emulator.Duration(200 * time.Millisecond)
+			},
 			wantOut: "RRSA enabled for cluster", wantEnabled: true, wantModify: true},
 		{name: "disable after confirmation", args: []string{"disable"}, stdin: "yes\n",
 			wantOut: "RRSA disabled for cluster", wantEnabled: false, wantModify: true},
@@ -161,7 +167,10 @@ func TestEnableFailureShowsTaskErrorAndLogs(t *testing.T) {
 
 // Ctrl-C (a cancelled context) during the wait says the cloud task keeps running.
 func TestEnableInterruptedWhileWaiting(t *testing.T) {
-	f := newFixture(t, func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false; s.Clusters[0].TaskDuration = emulator.Duration(time.Hour) })
+	f := newFixture(t, func(s *emulator.Seed) {
+		s.Clusters[0].RRSA.Enabled = false
+		s.Clusters[0].TaskDuration = emulator.Duration(time.Hour)
+	})
 	var out, errOut bytes.Buffer
 	cmd := NewRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	cmd.SetArgs(append([]string{"enable", "-y", "--poll-interval", "10ms"}, f.endpointArgs()...))
