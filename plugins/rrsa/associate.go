@@ -120,22 +120,26 @@ func (o *associateOptions) run(ctx context.Context, s *session) error {
 	} else {
 		fmt.Fprintf(o.streams.Out, "RAM role %q already trusts %s; trust policy unchanged\n", o.roleName, subject)
 	}
-	return o.finish(ctx, s, kc, res != nil)
+	return o.finish(ctx, s, kc, plan, res)
 }
 
 // finish attaches policies and annotates the service account. If either fails after the trust
 // policy changed, the error says what was changed and the commands that finish or revert it.
-func (o *associateOptions) finish(ctx context.Context, s *session, kc kubernetes.Interface, trustChanged bool) error {
+func (o *associateOptions) finish(ctx context.Context, s *session, kc kubernetes.Interface, plan *rrsa.Plan, res *rrsa.Result) error {
 	err := o.attachPolicies(ctx, s)
 	if err == nil && kc != nil {
 		err = o.annotateServiceAccount(ctx, kc)
 	}
-	if err == nil || !trustChanged {
+	if err == nil || res == nil {
 		return err
 	}
 	args := []string{"-r", o.roleName, "-n", o.namespace, "-s", o.serviceAccount}
 	finish := append(append([]string{"associate-role"}, args...), o.flagArgs()...)
 	revert := append([]string{"disassociate-role"}, args...)
+	if res.Created || len(plan.New.Statement) == 1 {
+		// The role trusts nothing else: undoing the association means deleting it.
+		revert = append(revert, "--delete-role")
+	}
 	return fmt.Errorf("%w\nRAM role %q now trusts service account %s/%s, but the command did not complete. Finish it with (running it again is safe):\n  %s\nor revert the trust policy with:\n  %s",
 		err, o.roleName, o.namespace, o.serviceAccount, o.command(s.clusterID, append(finish, "-y")...), o.command(s.clusterID, append(revert, "-y")...))
 }
