@@ -21,7 +21,7 @@ func TestUndoLastAssociation(t *testing.T) {
 
 	r := f.run(t, "", "disassociate-role", "-r", "my-role", "-n", "app", "-s", "my-sa", "-y")
 	if r.err == nil || strings.Contains(r.err.Error(), "MalformedPolicyDocument") ||
-		!strings.Contains(r.err.Error(), "nothing was changed") || !strings.Contains(r.err.Error(), "--delete-role") ||
+		!strings.Contains(r.err.Error(), "Nothing was changed") || !strings.Contains(r.err.Error(), "--delete-role") ||
 		!strings.Contains(r.err.Error(), `system policy "AliyunOSSReadOnlyAccess"`) {
 		t.Fatalf("err = %v, want an explanation offering --delete-role", r.err)
 	}

@@ -103,9 +103,9 @@ func explainTrustError(err error, role string, mayCreate bool) error {
 	var last *rrsa.LastStatementError
 	switch {
 	case errors.As(err, &last):
-		return fmt.Errorf("%w: nothing was changed. RAM role %q trusts only this service account, and RAM does not accept a trust policy without statements; "+
-			"kubectl ack-rrsa will not put another statement in its place, because that could let someone new assume the role. "+
-			"Re-run with --delete-role to delete the role%s, or keep the association until another service account is associated", err, role, detachText(last.Attached))
+		return fmt.Errorf("RAM role %q trusts only this service account: removing it would leave the trust policy without any statement, which RAM does not accept, "+
+			"and kubectl ack-rrsa will not put another statement in its place, because that could let someone new assume the role. Nothing was changed. "+
+			"Re-run with --delete-role to delete the role%s, or keep the association until another service account is associated (%w)", role, detachText(last.Attached), err)
 	case errors.Is(err, rrsa.ErrRoleNotFound) && mayCreate:
 		return fmt.Errorf("RAM role %q does not exist: create it first or pass --create-role-if-not-exist: %w", role, err)
 	case errors.Is(err, rrsa.ErrRoleNotFound):
