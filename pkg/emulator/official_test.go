@@ -9,6 +9,7 @@ import (
 	"time"
 
 	cs "github.com/alibabacloud-go/cs-20151215/v4/client"
+	ram "github.com/alibabacloud-go/ram-20150501/v2/client"
 	sts "github.com/alibabacloud-go/sts-20150401/v2/client"
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/go-jose/go-jose/v4"
@@ -212,4 +213,37 @@ func signWithKeyFile(t *testing.T, keyFile, issuer, sub string, now time.Time) s
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// ack-ram-tool writes trust policies as indented JSON with sorted keys (json.MarshalIndent with a
+// one-space prefix and indent) and reads them back into generic maps: both must round-trip.
+func TestOfficialTrustDocumentRoundTrip(t *testing.T) {
+	srv := emulatortest.Start(t)
+	in := srv.Info()
+	cl := newRAM(t, in, adminCreds(in), nil)
+	doc := map[string]any{"Version": "1", "Statement": []any{map[string]any{
+		"Action": "sts:AssumeRole", "Effect": "Allow",
+		"Principal": map[string]any{"Federated": []string{"acs:ram::" + in.AccountID + ":oidc-provider/ack-rrsa-" + in.ClusterID}},
+		"Condition": map[string]any{"StringEquals": map[string]string{"oidc:aud": "sts.aliyuncs.com", "oidc:iss": "https://x", "oidc:sub": "system:serviceaccount:a:b"}},
+	}}}
+	b, err := json.MarshalIndent(doc, " ", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateRole(&ram.CreateRoleRequest{RoleName: tea.String("official"), AssumeRolePolicyDocument: tea.String(string(b)), Description: tea.String("")}); err != nil {
+		t.Fatalf("CreateRole with the official tool's document: %v", err)
+	}
+	gr, err := cl.GetRole(&ram.GetRoleRequest{RoleName: tea.String("official")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal([]byte(tea.StringValue(gr.Body.Role.AssumeRolePolicyDocument)), &back); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(doc)
+	got, _ := json.Marshal(back)
+	if string(got) != string(want) || tea.StringValue(gr.Body.Role.RoleId) == "" || tea.Int64Value(gr.Body.Role.MaxSessionDuration) != 3600 {
+		t.Errorf("GetRole = %s", gr.Body.Role.String())
+	}
 }
