@@ -44,10 +44,11 @@ fuzz: ## bounded fuzzing of the token parser
 test-e2e: build kube-bins ## kubectl → ack-login → kube-apiserver → ack-ram-authenticator → emulator STS
 	cd test/e2e && $(GO) test -count=1 -timeout 30m ./...
 
-lint: ## gofmt, go vet, staticcheck
+lint: ## gofmt, go vet, staticcheck, the import rules of ARCHITECTURE.md
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^pkg/generated/' ) ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck $$($(GO) list ./... | grep -v '/pkg/generated/')
+	$(GO) run ./hack/importcheck
 	cd test/e2e && $(GO) vet ./...
 
 generate: ## regenerate deepcopy, clientset, informers, listers and the CRD
