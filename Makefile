@@ -27,8 +27,9 @@ all: build
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-build: ## build all binaries into bin/
+build: ## build all binaries into bin/, with the kubectl_complete-ack_* helpers kubectl uses for <TAB>
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
+	install -m 0755 krew/completion/kubectl_complete-ack_* bin/
 
 kube-bins: ## build kube-apiserver, etcd and kubectl v1.36 from Go modules into .cache/kube/bin (cached)
 	hack/build-kube-bins.sh $(KUBE_BIN)
