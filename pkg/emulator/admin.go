@@ -54,6 +54,27 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		c, _ := s.Cluster(id)
 		writeJSON(w, 200, "", c)
+	case p == "/_emulator/clusters" && r.Method == http.MethodPost:
+		var c Cluster
+		if err := json.Unmarshal(body, &c); err != nil {
+			adminError(w, http.StatusBadRequest, "cluster: "+err.Error())
+			return
+		}
+		if c.AccountID == "" {
+			c.AccountID = s.Info().AccountID
+		}
+		if err := s.AddCluster(c); err != nil {
+			adminError(w, http.StatusConflict, err.Error())
+			return
+		}
+		added, _ := s.Cluster(c.ID)
+		writeJSON(w, 200, "", added)
+	case strings.HasPrefix(p, "/_emulator/clusters/") && r.Method == http.MethodDelete:
+		if err := s.DeleteCluster(strings.TrimPrefix(p, "/_emulator/clusters/")); err != nil {
+			adminError(w, http.StatusNotFound, err.Error())
+			return
+		}
+		writeJSON(w, 200, "", map[string]string{})
 	case p == "/_emulator/users" && r.Method == http.MethodPost:
 		var in struct {
 			AccountID string `json:"accountId"`
