@@ -138,21 +138,20 @@ func TestSuggest(t *testing.T) {
 		return out
 	}
 	tests := []struct {
-		name string
-		have []cloud.Cluster
-		n    int
-		want []string
+		name, ref string
+		have      []cloud.Cluster
+		n         int
+		want      []string
 	}{
-		{"transposition", list("staging", "prod"), 3, []string{"staging"}},
-		{"duplicates once", list("prod-web", "prod-web"), 3, []string{"prod-web"}},
-		{"limit", list("aa", "ab", "ac", "ad"), 2, []string{"aa", "ab"}},
-		{"far", list("analytics"), 3, nil},
+		{"transposition", "stagign", list("staging", "prod"), 3, []string{"staging"}},
+		{"duplicates once", "prod-wbe", list("prod-web", "prod-web"), 3, []string{"prod-web"}},
+		{"limit", "a", list("aa", "ab", "ac", "ad"), 2, []string{"aa", "ab"}},
+		{"far", "zz", list("analytics"), 3, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ref := map[string]string{"transposition": "stagign", "duplicates once": "prod-wbe", "limit": "a", "far": "zz"}[tt.name]
-			if got := clusters.Suggest(ref, tt.have, tt.n); !slices.Equal(got, tt.want) {
-				t.Fatalf("Suggest(%q) = %v, want %v", ref, got, tt.want)
+			if got := clusters.Suggest(tt.ref, tt.have, tt.n); !slices.Equal(got, tt.want) {
+				t.Fatalf("Suggest(%q) = %v, want %v", tt.ref, got, tt.want)
 			}
 		})
 	}
