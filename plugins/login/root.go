@@ -244,6 +244,9 @@ ack-ram-tool kubeconfigs keep working after changing only the command: the argum
 		newClustersCommand(o),
 		newKubeconfigCommand(o),
 		newWhoamiCommand(o),
+		newAuthCommand(o),
+		newGetKubeconfigCommand(o),
+		newExportCredentialsCommand(o),
 		newCacheCommand(o),
 		newVersionCommand(o),
 	)
