@@ -109,7 +109,7 @@ func (e *execOptions) run(ctx context.Context, fixedMode string) error {
 		return err
 	}
 	if e.clusterID == "" {
-		return errors.New("--cluster-id is required: the ACK cluster ID, e.g. --cluster-id c0123456789abcdef0123456789abcdef (find it with `aliyun cs DescribeClustersV1` or in the ACK console)")
+		return errors.New("--cluster-id is required: the ACK cluster ID, e.g. --cluster-id c0123456789abcdef0123456789abcdef (list them with `kubectl ack-login clusters`)")
 	}
 	apiVersion, err := negotiateAPIVersion(o.getenv(EnvExecInfo), e.apiVersion)
 	if err != nil {

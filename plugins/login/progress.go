@@ -3,27 +3,19 @@ package login
 import (
 	"fmt"
 	"io"
-	"os"
 
-	"golang.org/x/term"
+	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
 
-// isTerminal reports whether w is a terminal (progress lines are drawn only there, so logs and
-// pipes stay clean).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// progress draws one self-overwriting status line on a terminal; on anything else it prints
-// nothing.
+// progress draws one self-overwriting status line on a terminal; on anything else (pipes, logs)
+// it prints nothing.
 type progress struct {
 	w     io.Writer
 	drawn bool
 }
 
 func (o *rootOptions) newProgress() *progress {
-	on := isTerminal
+	on := prompt.IsTerminal
 	if o.hooks.terminal != nil {
 		on = o.hooks.terminal
 	}
