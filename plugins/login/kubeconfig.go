@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"text/template"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -55,7 +54,7 @@ type kubeconfigOptions struct {
 
 	// Set by Complete.
 	execArgs  []string // the exec arguments after "--cluster-id ID"
-	tmpl      *template.Template
+	tmpl      *contextTemplate
 	longLived bool // --expiration 0
 	tmplSet   bool // --context-template given
 }
@@ -74,8 +73,9 @@ lists them with region and id; --region narrows), or by id with --cluster-id (-c
 
 --all writes a context for every running cluster (of --region, or every region; --name-glob
 'prod-*' to select by name) in one update of the file, with one backup. Context names come from
---context-template (Go template; fields .Name, .ClusterID, .RegionID, .AccountID, .ClusterType;
-default "{{.Name}}.{{.RegionID}}", which cannot collide across regions). Clusters that are not
+--context-template: text with the placeholders {{.Name}}, {{.ClusterID}}, {{.RegionID}},
+{{.AccountID}} and {{.ClusterType}} (no other template syntax); the default
+"{{.Name}}.{{.RegionID}}" cannot collide across regions. Clusters that are not
 running are skipped with the reason. Running it again changes nothing when nothing changed
 ("unchanged"). The contexts it writes carry a "kubectl-ack" extension that kubectl keeps, so
 --prune can remove exactly those whose cluster no longer exists. --all never switches the
@@ -113,7 +113,7 @@ copied into the exec arguments so kubectl uses the same identity.`,
 	fs.BoolVar(&ko.all, "all", false, "Write a context for every running cluster (of --region, or every region)")
 	fs.StringVar(&ko.region, "region", "", "With --all or --cluster: only clusters of this region")
 	fs.StringVar(&ko.nameGlob, "name-glob", "", "With --all: only clusters whose name matches this glob (* and ?, case-insensitive)")
-	fs.StringVar(&ko.contextTmpl, "context-template", defaultContextTemplate, "With --all: Go template of the context names (.Name, .ClusterID, .RegionID, .AccountID, .ClusterType)")
+	fs.StringVar(&ko.contextTmpl, "context-template", defaultContextTemplate, "With --all: context names, text with {{.Name}} {{.ClusterID}} {{.RegionID}} {{.AccountID}} {{.ClusterType}}")
 	fs.BoolVar(&ko.prune, "prune", false, "With --all: remove the contexts --all wrote for clusters that no longer exist")
 	fs.BoolVar(&ko.stdout, "stdout", false, "Print the kubeconfig instead of writing it")
 	fs.BoolVar(&ko.noSetContext, "no-set-context", false, "Do not switch the current context")

@@ -1,7 +1,6 @@
 package login
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
-	"text/template"
 
 	"golang.org/x/sync/errgroup"
 
@@ -40,21 +38,68 @@ type contextNameData struct {
 	Name, ClusterID, RegionID, AccountID, ClusterType string
 }
 
-func parseContextTemplate(s string) (*template.Template, error) {
-	t, err := template.New("context-template").Option("missingkey=error").Parse(s)
-	if err == nil {
-		_, err = renderContextName(t, contextNameData{Name: "n", ClusterID: "c", RegionID: "r", AccountID: "a", ClusterType: "t"})
-	}
-	if err != nil {
-		return nil, fmt.Errorf("invalid --context-template %q: %w (fields: .Name .ClusterID .RegionID .AccountID .ClusterType)", s, err)
+// contextTemplate is a parsed --context-template: literal text and {{.Field}} placeholders.
+// It is the placeholder subset of Go templates, on purpose: executing a text/template makes
+// the linker keep every exported method of the binary, which costs this plugin megabytes and
+// start-up time on every kubectl command.
+type contextTemplate struct {
+	parts  []string // literal text and field names, alternating: even = literal, odd = field
+	fields map[string]func(contextNameData) string
+}
+
+func parseContextTemplate(s string) (*contextTemplate, error) {
+	t := &contextTemplate{fields: map[string]func(contextNameData) string{
+		"Name":        func(d contextNameData) string { return d.Name },
+		"ClusterID":   func(d contextNameData) string { return d.ClusterID },
+		"RegionID":    func(d contextNameData) string { return d.RegionID },
+		"AccountID":   func(d contextNameData) string { return d.AccountID },
+		"ClusterType": func(d contextNameData) string { return d.ClusterType },
+	}}
+	rest := s
+	for {
+		open := strings.Index(rest, "{{")
+		if open < 0 {
+			t.parts = append(t.parts, rest)
+			break
+		}
+		end := strings.Index(rest[open:], "}}")
+		if end < 0 {
+			return nil, fmt.Errorf("invalid --context-template %q: unclosed {{", s)
+		}
+		field, ok := strings.CutPrefix(strings.TrimSpace(rest[open+2:open+end]), ".")
+		if _, known := t.fields[field]; !ok || !known {
+			return nil, fmt.Errorf("invalid --context-template %q: %q is not a field; use {{.Name}}, {{.ClusterID}}, {{.RegionID}}, {{.AccountID}} or {{.ClusterType}}",
+				s, rest[open:open+end+2])
+		}
+		t.parts = append(t.parts, rest[:open], field)
+		rest = rest[open+end+2:]
 	}
 	return t, nil
 }
 
-func renderContextName(t *template.Template, d contextNameData) (string, error) {
-	var b bytes.Buffer
-	if err := t.Execute(&b, d); err != nil {
-		return "", err
+// canonical is the template with its placeholders written alike ("{{ .Name }}" = "{{.Name}}"),
+// to tell whether two runs used the same template.
+func (t *contextTemplate) canonical() string {
+	var b strings.Builder
+	for i, p := range t.parts {
+		if i%2 == 0 {
+			b.WriteString(p)
+		} else {
+			b.WriteString("{{." + p + "}}")
+		}
+	}
+	return b.String()
+}
+
+// render returns the context name for a cluster.
+func (t *contextTemplate) render(d contextNameData) (string, error) {
+	var b strings.Builder
+	for i, p := range t.parts {
+		if i%2 == 0 {
+			b.WriteString(p)
+		} else {
+			b.WriteString(t.fields[p](d))
+		}
 	}
 	name := b.String()
 	if strings.TrimSpace(name) == "" || strings.ContainsAny(name, "\n\r\t") {
@@ -161,7 +206,7 @@ func (r *allRun) makePlan() error {
 			continue
 		}
 		p := &planned{cluster: c}
-		name, err := renderContextName(r.ko.tmpl, contextNameData{Name: c.Name, ClusterID: c.ClusterID,
+		name, err := r.ko.tmpl.render(contextNameData{Name: c.Name, ClusterID: c.ClusterID,
 			RegionID: c.RegionID, AccountID: r.account, ClusterType: c.ClusterType})
 		if err != nil {
 			return fmt.Errorf("--context-template %q %w", r.ko.contextTmpl, err)
@@ -237,7 +282,7 @@ func (r *allRun) fetch(ctx context.Context) error {
 			p.entries = r.ko.execEntries(p.cluster.ClusterID, p.context, server, ca)
 			p.entries.Context.Extensions = []kubefile.NamedExtension{{Name: markerName, Extension: marker{
 				WrittenBy: markerWriter, AccountID: r.account, ClusterID: p.cluster.ClusterID,
-				ClusterName: p.cluster.Name, RegionID: p.cluster.RegionID, Template: r.ko.contextTmpl,
+				ClusterName: p.cluster.Name, RegionID: p.cluster.RegionID, Template: r.ko.tmpl.canonical(),
 			}}}
 			return nil
 		})
@@ -270,7 +315,7 @@ func (r *allRun) planRemovals(existing []kubefile.ContextInfo) {
 		switch now, ok := written[m.ClusterID]; {
 		case r.ko.prune && !exists[m.ClusterID]:
 			r.remove[ci.Name] = fmt.Sprintf("cluster %s (%s) no longer exists", m.ClusterID, m.RegionID)
-		case ok && now != ci.Name && m.Template == r.ko.contextTmpl:
+		case ok && now != ci.Name && m.Template == r.ko.tmpl.canonical():
 			r.remove[ci.Name] = fmt.Sprintf("replaced by %q (cluster renamed)", now)
 		}
 	}

@@ -192,7 +192,7 @@ func TestKubeconfigAllScopeTemplatesAndStdout(t *testing.T) {
 	}
 
 	// A glob and a template; a renamed cluster's context is replaced, not duplicated.
-	r = f.mustRun(t, "kubeconfig", "--all", "--kubeconfig", path, "--name-glob", "PROD-A*", "--context-template", "ack-{{.Name}}-{{.ClusterType}}")
+	r = f.mustRun(t, "kubeconfig", "--all", "--kubeconfig", path, "--name-glob", "PROD-A*", "--context-template", "ack-{{ .Name }}-{{.ClusterType}}")
 	if allLines(r.stdout)["ack-prod-api-ManagedKubernetes"] != "added" || strings.Contains(r.stdout, "demo") {
 		t.Fatalf("glob and template:\n%s", r.stdout)
 	}
@@ -221,8 +221,10 @@ func TestKubeconfigAllScopeTemplatesAndStdout(t *testing.T) {
 		want string
 	}{
 		{[]string{"--context-template", "{{.Name}}"}, "gives several clusters the same context name:\n  \"prod-web\": "},
-		{[]string{"--context-template", "{{.Nope}}"}, "invalid --context-template"},
-		{[]string{"--context-template", "{{if false}}x{{end}}"}, `gives the context name ""`},
+		{[]string{"--context-template", "{{ .Nope }}"}, `"{{ .Nope }}" is not a field`},
+		{[]string{"--context-template", "{{if false}}x{{end}}"}, `"{{if false}}" is not a field`},
+		{[]string{"--context-template", "ack-{{.Name"}, "unclosed {{"},
+		{[]string{"--context-template", " "}, `gives the context name " "`},
 		{[]string{"--context-name", "x"}, "with --all use --context-template"},
 		{[]string{"--prune", "--stdout"}, "cannot be combined with --stdout"},
 	} {
