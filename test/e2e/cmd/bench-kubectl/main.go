@@ -159,20 +159,26 @@ func staticKubeconfig(ctx context.Context, s *harness.Stack, dir string) (string
 		return "", errors.New("kubectl create token printed nothing")
 	}
 	path := filepath.Join(dir, "static.kubeconfig")
+	return path, writeKubeconfig(path, s, fmt.Sprintf("{token: %q}", tok))
+}
+
+// writeKubeconfig writes a one-context kubeconfig for the chain's API server with user as the
+// user entry's body (YAML flow style).
+func writeKubeconfig(path string, s *harness.Stack, user string) error {
 	cfg := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - name: bench
   cluster: {server: %q, certificate-authority: %q}
 users:
-- name: bench-static
-  user: {token: %q}
+- name: bench
+  user: %s
 contexts:
 - name: bench
-  context: {cluster: bench, user: bench-static}
+  context: {cluster: bench, user: bench}
 current-context: bench
-`, s.APIServerURL, s.APIServerCAFile, tok)
-	return path, os.WriteFile(path, []byte(cfg), 0o600)
+`, s.APIServerURL, s.APIServerCAFile, user)
+	return os.WriteFile(path, []byte(cfg), 0o600)
 }
 
 // floorPlugin is the smallest exec plugin: it prints the ExecCredential in the file it is given.
@@ -216,21 +222,9 @@ func floorKubeconfig(ctx context.Context, s *harness.Stack, u *harness.User) (st
 		return "", err
 	}
 	path := filepath.Join(u.Home, "floor.kubeconfig")
-	cfg := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: bench
-  cluster: {server: %q, certificate-authority: %q}
-users:
-- name: bench-floor
-  user:
-    exec: {apiVersion: client.authentication.k8s.io/v1, command: %q, args: [%q], interactiveMode: Never}
-contexts:
-- name: bench
-  context: {cluster: bench, user: bench-floor}
-current-context: bench
-`, s.APIServerURL, s.APIServerCAFile, filepath.Join(dir, "floor-plugin"), cred)
-	return path, os.WriteFile(path, []byte(cfg), 0o600)
+	user := fmt.Sprintf("{exec: {apiVersion: client.authentication.k8s.io/v1, command: %q, args: [%q], interactiveMode: Never}}",
+		filepath.Join(dir, "floor-plugin"), cred)
+	return path, writeKubeconfig(path, s, user)
 }
 
 func pct(ds []time.Duration, p int) time.Duration { return ds[(len(ds)-1)*p/100] }
