@@ -61,9 +61,10 @@ verify-generated: ## fail when generated code is stale
 demo: build ## walk through login, mapping and RRSA on the local emulator and a real kube-apiserver
 	hack/demo.sh
 
-bench: build ## Go benchmarks plus whole-process timings
+bench: build kube-bins ## Go benchmarks plus whole-process timings (plugin start-up, kubectl through it)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/token ./pkg/mapper ./authenticator/... ./plugins/login/...
 	hack/bench-login.sh
+	hack/bench-kubectl.sh
 	$(GO) run ./hack/loadtest
 
 $(TOOLS)/goreleaser:
