@@ -172,48 +172,109 @@ func ParseMetaData(s string) (map[string]any, RRSAConfig) {
 // describeClustersPageSize is the largest page DescribeClustersV1 accepts.
 const describeClustersPageSize = 100
 
+// ClusterQuery filters DescribeClustersV1. Empty fields do not filter.
+type ClusterQuery struct {
+	// RegionID lists the clusters of one region; "" lists every region.
+	RegionID string
+	// ClusterID selects one cluster.
+	ClusterID string
+	// Name filters by name; the service matches it fuzzily, so callers compare names themselves.
+	Name string
+	// PageSize is the page size, 1..100; 0 means 100.
+	PageSize int
+}
+
+// ClusterPage is one page of DescribeClustersV1.
+type ClusterPage struct {
+	Clusters []Cluster
+	// PageNumber counts from 1.
+	PageNumber int
+	// TotalCount is the number of clusters matching the query, -1 when the service did not say.
+	TotalCount int
+	// Seen is the number of clusters in this and the earlier pages.
+	Seen int
+}
+
 // DescribeClusters lists the clusters of a region ("" = all regions), following every page.
 func (c *CS) DescribeClusters(ctx context.Context, regionID string) ([]Cluster, error) {
 	var out []Cluster
+	err := c.DescribeClustersPages(ctx, ClusterQuery{RegionID: regionID}, func(p ClusterPage) error {
+		out = append(out, p.Clusters...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DescribeClustersPages calls fn with each page of DescribeClustersV1 as it arrives, so callers
+// can show the first clusters before the last page is fetched. An error from fn stops the walk
+// and is returned as is.
+func (c *CS) DescribeClustersPages(ctx context.Context, q ClusterQuery, fn func(ClusterPage) error) error {
+	size := q.PageSize
+	if size <= 0 || size > describeClustersPageSize {
+		size = describeClustersPageSize
+	}
+	seen := 0
 	// The bound protects against a service that keeps returning full pages.
-	for page := int64(1); page <= 1000; page++ {
-		req := &cs.DescribeClustersV1Request{PageNumber: tea.Int64(page), PageSize: tea.Int64(describeClustersPageSize)}
-		if regionID != "" {
-			req.RegionId = tea.String(regionID)
-		}
-		var body *cs.DescribeClustersV1ResponseBody
-		err := c.do(ctx, "DescribeClustersV1", true, func(cl *cs.Client) error {
-			resp, err := cl.DescribeClustersV1(req)
-			if err == nil {
-				body = resp.Body
-			}
-			return err
-		})
+	for page := 1; page <= 1000; page++ {
+		body, err := c.describeClustersPage(ctx, q, page, size)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if body == nil {
-			return nil, errEmpty("cs", "DescribeClustersV1")
-		}
+		p := ClusterPage{PageNumber: page, TotalCount: -1}
 		for _, x := range body.Clusters {
 			if x == nil {
 				continue
 			}
-			out = append(out, *newCluster(clusterFields{
+			p.Clusters = append(p.Clusters, *newCluster(clusterFields{
 				id: x.ClusterId, name: x.Name, region: x.RegionId, state: x.State, typ: x.ClusterType,
 				version: x.CurrentVersion, masterURL: x.MasterUrl, metaData: x.MetaData,
 			}))
 		}
-		total := int64(-1)
+		seen += len(body.Clusters)
+		p.Seen = seen
 		if body.PageInfo != nil && body.PageInfo.TotalCount != nil {
-			total = int64(*body.PageInfo.TotalCount)
+			p.TotalCount = int(*body.PageInfo.TotalCount)
 		}
-		if len(body.Clusters) == 0 || (total >= 0 && int64(len(out)) >= total) ||
-			(total < 0 && len(body.Clusters) < describeClustersPageSize) {
-			break
+		if err := fn(p); err != nil {
+			return err
+		}
+		if len(body.Clusters) == 0 || (p.TotalCount >= 0 && seen >= p.TotalCount) ||
+			(p.TotalCount < 0 && len(body.Clusters) < size) {
+			return nil
 		}
 	}
-	return out, nil
+	return nil
+}
+
+func (c *CS) describeClustersPage(ctx context.Context, q ClusterQuery, page, size int) (*cs.DescribeClustersV1ResponseBody, error) {
+	req := &cs.DescribeClustersV1Request{PageNumber: tea.Int64(int64(page)), PageSize: tea.Int64(int64(size))}
+	if q.RegionID != "" {
+		req.RegionId = tea.String(q.RegionID)
+	}
+	if q.ClusterID != "" {
+		req.ClusterId = tea.String(q.ClusterID)
+	}
+	if q.Name != "" {
+		req.Name = tea.String(q.Name)
+	}
+	var body *cs.DescribeClustersV1ResponseBody
+	err := c.do(ctx, "DescribeClustersV1", true, func(cl *cs.Client) error {
+		resp, err := cl.DescribeClustersV1(req)
+		if err == nil {
+			body = resp.Body
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		return nil, errEmpty("cs", "DescribeClustersV1")
+	}
+	return body, nil
 }
 
 // ModifyClusterRRSA enables or disables RRSA and returns the task id to poll with DescribeTaskInfo.

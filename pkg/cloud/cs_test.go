@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -277,5 +278,60 @@ func TestCSDescribeClusterTasks(t *testing.T) {
 	}
 	if _, err := env.cl.CS.DescribeClusterTasks(ctx, "c00000000000000000000000000000000"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing cluster: %v", err)
+	}
+}
+
+func TestCSDescribeClustersPagesStreams(t *testing.T) {
+	env := newTestEnv(t, emulatortest.WithConfig(func(c *emulator.Config) { c.Fleet = true }))
+	ctx := ctxT(t)
+	var pages []ClusterPage
+	err := env.cl.CS.DescribeClustersPages(ctx, ClusterQuery{PageSize: 3}, func(p ClusterPage) error {
+		pages = append(pages, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("DescribeClustersPages: %v", err)
+	}
+	var seen []int
+	for _, p := range pages {
+		if p.TotalCount != 8 {
+			t.Fatalf("page %d total %d, want 8", p.PageNumber, p.TotalCount)
+		}
+		seen = append(seen, p.Seen)
+	}
+	if len(pages) != 3 || !slices.Equal(seen, []int{3, 6, 8}) {
+		t.Fatalf("pages seen %v, want [3 6 8]", seen)
+	}
+
+	tests := []struct {
+		name  string
+		q     ClusterQuery
+		names []string
+	}{
+		{"region", ClusterQuery{RegionID: "cn-beijing"}, []string{"prod-web", "batch"}},
+		{"name", ClusterQuery{Name: "prod-web"}, []string{"prod-web", "prod-web"}},
+		{"id", ClusterQuery{ClusterID: env.info.ClusterID}, []string{"demo"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var names []string
+			err := env.cl.CS.DescribeClustersPages(ctx, tt.q, func(p ClusterPage) error {
+				for _, c := range p.Clusters {
+					names = append(names, c.Name)
+				}
+				return nil
+			})
+			if err != nil || !slices.Equal(names, tt.names) {
+				t.Fatalf("names %v, %v; want %v", names, err, tt.names)
+			}
+		})
+	}
+
+	// An error from the callback stops the walk: no further page is fetched.
+	before := env.srv.Calls("cs", "DescribeClustersV1")
+	stop := errors.New("stop")
+	err = env.cl.CS.DescribeClustersPages(ctx, ClusterQuery{PageSize: 2}, func(ClusterPage) error { return stop })
+	if !errors.Is(err, stop) || env.srv.Calls("cs", "DescribeClustersV1") != before+1 {
+		t.Fatalf("err %v after %d calls, want stop after 1", err, env.srv.Calls("cs", "DescribeClustersV1")-before)
 	}
 }

@@ -1,8 +1,6 @@
 package rrsa
 
 import (
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,52 +19,6 @@ func kubeconfigWith(contextName string, exec *clientcmdapi.ExecConfig) clientcmd
 	cfg.Contexts[contextName] = &clientcmdapi.Context{Cluster: "k", AuthInfo: "u"}
 	cfg.CurrentContext = contextName
 	return *cfg
-}
-
-func TestDiscoverClusterID(t *testing.T) {
-	noCM := func(context.Context) (map[string]string, error) { return nil, nil }
-	tests := []struct {
-		name       string
-		cfg        clientcmdapi.Config
-		ctxName    string
-		cm         func(context.Context) (map[string]string, error)
-		wantID     string
-		wantSource string
-		wantErr    string
-	}{
-		{name: "ack-login exec arg", ctxName: "dev",
-			cfg: kubeconfigWith("dev", &clientcmdapi.ExecConfig{Command: "kubectl-ack_login", Args: []string{"--cluster-id", discoverID}}),
-			cm:  noCM, wantID: discoverID, wantSource: "exec credential plugin"},
-		{name: "ack-ram-tool exec arg with =", ctxName: "dev",
-			cfg: kubeconfigWith("dev", &clientcmdapi.ExecConfig{Command: "ack-ram-tool", Args: []string{"credential-plugin", "get-token", "--cluster-id=" + discoverID}}),
-			cm:  noCM, wantID: discoverID, wantSource: "exec credential plugin"},
-		{name: "context name", ctxName: "1234567890123456-" + discoverID,
-			cfg: kubeconfigWith("1234567890123456-"+discoverID, nil), cm: noCM, wantID: discoverID, wantSource: "context name"},
-		{name: "config map", ctxName: "dev", cfg: kubeconfigWith("dev", nil),
-			cm: func(context.Context) (map[string]string, error) {
-				return map[string]string{"clusterid": discoverID}, nil
-			},
-			wantID: discoverID, wantSource: "ack-cluster-profile"},
-		{name: "nothing", ctxName: "dev", cfg: kubeconfigWith("dev", nil), cm: noCM, wantErr: "no exec credential"},
-		{name: "config map error", ctxName: "dev", cfg: kubeconfigWith("dev", nil),
-			cm: func(context.Context) (map[string]string, error) { return nil, errors.New("forbidden") }, wantErr: "forbidden"},
-		{name: "unknown context", ctxName: "nope", cfg: kubeconfigWith("dev", nil), cm: noCM, wantErr: "not found"},
-		{name: "no current context", ctxName: "", cfg: *clientcmdapi.NewConfig(), cm: noCM, wantErr: "the kubeconfig has no current context: pass --context NAME"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			id, src, err := discoverClusterID(context.Background(), tt.cfg, tt.ctxName, tt.cm)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || id != tt.wantID || !strings.Contains(src, tt.wantSource) {
-				t.Fatalf("got %q %q %v", id, src, err)
-			}
-		})
-	}
 }
 
 // Without -c the cluster comes from the kube context, and -v says so.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
+	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
 
 // waitOptions control how long and how often cluster tasks are polled.
@@ -34,7 +35,7 @@ func isTerminal(w io.Writer) bool {
 	if t, ok := w.(interface{ IsTerminal() bool }); ok {
 		return t.IsTerminal()
 	}
-	return writerIsTerminal(w)
+	return prompt.IsTerminal(w)
 }
 
 // progress reports waiting: a spinner redrawn in place on a terminal, one line per state change
