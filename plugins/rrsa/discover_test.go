@@ -10,8 +10,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-const discoverID = "c0123456789abcdef0123456789abcdef"
-
 func kubeconfigWith(contextName string, exec *clientcmdapi.ExecConfig) clientcmdapi.Config {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["k"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1"}
