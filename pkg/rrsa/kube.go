@@ -30,6 +30,7 @@ type Permission struct {
 	Verb, Resource, Namespace, Name string
 }
 
+// String says the permission in words: "patch serviceaccounts web in namespace app".
 func (p Permission) String() string {
 	s := p.Verb + " " + p.Resource
 	if p.Name != "" {
@@ -69,6 +70,7 @@ type AccessDeniedError struct {
 	Missing []Permission
 }
 
+// Error names the missing permissions.
 func (e *AccessDeniedError) Error() string {
 	names := make([]string, len(e.Missing))
 	for i, p := range e.Missing {

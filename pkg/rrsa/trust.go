@@ -78,6 +78,7 @@ type LastStatementError struct {
 	Attached []cloud.Policy
 }
 
+// Error names the role.
 func (e *LastStatementError) Error() string {
 	return fmt.Sprintf("RAM role %q: %v", e.Role, ErrLastStatement)
 }
