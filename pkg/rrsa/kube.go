@@ -66,6 +66,7 @@ var ErrAccessDenied = errors.New("not allowed by the cluster's RBAC")
 
 // AccessDeniedError lists the permissions the current user lacks.
 type AccessDeniedError struct {
+	// User is the user name the API server knows the caller by ("" when it would not say).
 	User    string
 	Missing []Permission
 }
@@ -78,7 +79,7 @@ func (e *AccessDeniedError) Error() string {
 	}
 	who := "the current user"
 	if e.User != "" {
-		who = "user " + e.User
+		who = fmt.Sprintf("user %q", e.User)
 	}
 	return fmt.Sprintf("%s may not %s: %v", who, strings.Join(names, ", "), ErrAccessDenied)
 }
@@ -105,9 +106,18 @@ func CheckAccess(ctx context.Context, kc kubernetes.Interface, perms []Permissio
 		}
 	}
 	if len(missing) > 0 {
-		return &AccessDeniedError{Missing: missing}
+		return &AccessDeniedError{User: whoAmI(ctx, kc), Missing: missing}
 	}
 	return nil
+}
+
+// whoAmI returns the user name the API server knows the caller by (SelfSubjectReview), or "".
+func whoAmI(ctx context.Context, kc kubernetes.Interface) string {
+	r, err := kc.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		return ""
+	}
+	return r.Status.UserInfo.Username
 }
 
 // ErrNamespaceNotFound reports that the service account's namespace does not exist.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func TestServiceAccountSide(t *testing.T) {
 			{Verb: "get", Resource: "namespaces", Name: "app"}, {Verb: "patch", Resource: "namespaces", Name: "app"},
 			{Verb: "patch", Resource: "serviceaccounts", Namespace: "app", Name: "web"}, {Verb: "create", Resource: "serviceaccounts", Namespace: "app"},
 		}
-		if !reflect.DeepEqual(denied.Missing, want) {
+		if !reflect.DeepEqual(denied.Missing, want) || denied.User != "reader" || !strings.Contains(err.Error(), `user "reader" may not get namespaces app`) {
 			t.Errorf("missing = %v, want %v", denied.Missing, want)
 		}
 		if err := rrsa.CheckNamespace(ctx, admin, "absent"); !errors.Is(err, rrsa.ErrNamespaceNotFound) {

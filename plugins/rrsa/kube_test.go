@@ -187,7 +187,7 @@ func TestKubernetesSideCheckedBeforeRAM(t *testing.T) {
 	}{
 		{name: "no kubeconfig", kubeconfig: filepath.Join(t.TempDir(), "missing"), ns: "app", wantErr: []string{"no usable kube context"}},
 		{name: "unreachable cluster", kubeconfig: unreachable, ns: "app", wantErr: []string{"cannot use the cluster of"}},
-		{name: "RBAC denied", kubeconfig: reader, ns: "app", wantErr: []string{"may not get namespaces app, patch namespaces app", "patch serviceaccounts web in namespace app", "kubectl auth can-i"}},
+		{name: "RBAC denied", kubeconfig: reader, ns: "app", wantErr: []string{`user "reader" may not get namespaces app, patch namespaces app`, "patch serviceaccounts web in namespace app", "kubectl auth can-i"}},
 		{name: "namespace missing", kubeconfig: admin, ns: "absent", wantErr: []string{`namespace "absent" does not exist`}},
 	}
 	for _, tt := range tests {
