@@ -19,7 +19,7 @@ export ALIBABA_CLOUD_ECS_METADATA_DISABLED := true
 unexport HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 export KUBEBUILDER_ASSETS ?= $(KUBE_BIN)
 
-.PHONY: all build kube-bins test test-unit fuzz test-e2e lint generate verify-generated demo bench \
+.PHONY: all build kube-bins test test-unit fuzz test-e2e lint generate verify-generated demo demo-up demo-down bench \
 	release-snapshot check-release image check-image clean help
 
 all: build
@@ -58,8 +58,14 @@ generate: ## regenerate deepcopy, clientset, informers, listers and the CRD
 verify-generated: ## fail when generated code is stale
 	hack/verify-codegen.sh
 
-demo: build ## walk through login, mapping and RRSA on the local emulator and a real kube-apiserver
+demo: ## build, then walk through login, mapping and RRSA on the local emulator and a real kube-apiserver
 	hack/demo.sh
+
+demo-up: ## build, start emulator, etcd, kube-apiserver and authenticator, print the export lines, stay up until Ctrl-C or demo-down
+	hack/demo.sh up
+
+demo-down: ## stop the stack demo-up started
+	hack/demo-down.sh
 
 bench: build kube-bins ## Go benchmarks plus whole-process timings (plugin start-up, kubectl through it)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/token ./pkg/mapper ./authenticator/... ./plugins/login/...

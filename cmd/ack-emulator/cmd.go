@@ -66,8 +66,10 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Run the emulator until SIGINT or SIGTERM.
 
 Once it listens, serve prints one JSON line on stdout with endpoint, caFile, accountId,
-accessKeyId, accessKeySecret, userName, clusterId, regionId and adminToken. Point the SDKs
-at it with the endpoint and make them trust caFile (SSL_CERT_FILE=<caFile>).`,
+accessKeyId, accessKeySecret, userName, clusterId, regionId, adminToken, serviceAccountIssuer
+and serviceAccountKeyFile. Point the SDKs at it with the endpoint and make them trust caFile
+(SSL_CERT_FILE=<caFile>). A kube-apiserver started with --service-account-issuer and
+--service-account-signing-key-file set to the last two issues tokens the emulator accepts for RRSA.`,
 		Example: `  # Random port, default seed (one account, admin user, one running cluster)
   ack-emulator serve --addr 127.0.0.1:0
 

@@ -296,10 +296,12 @@ func (c *CS) ModifyClusterRRSA(ctx context.Context, id string, enable bool) (str
 	return tea.StringValue(body.TaskId), nil
 }
 
-// Task states reported by DescribeTaskInfo.
+// Task states reported by DescribeTaskInfo. The service reports a failed task as "fail" (the
+// state ack-ram-tool checks for); "failed", "timeout" and "canceled" are taken as failures too.
 const (
 	TaskStateRunning = "running"
 	TaskStateSuccess = "success"
+	TaskStateFail    = "fail"
 	TaskStateFailed  = "failed"
 )
 
@@ -311,15 +313,23 @@ type Task struct {
 	State     string // TaskStateRunning, TaskStateSuccess, TaskStateFailed (other values possible)
 	// Error is the failure reason ("<code>: <message>") when the task failed.
 	Error string
+	// Created and Updated are set by DescribeClusterTasks.
+	Created, Updated time.Time
 }
 
 // Done reports whether the task reached a final state.
 func (t *Task) Done() bool {
 	switch strings.ToLower(t.State) {
-	case TaskStateSuccess, TaskStateFailed, "fail", "succeed", "canceled", "cancelled":
+	case TaskStateSuccess, TaskStateFailed, TaskStateFail, "succeed", "canceled", "cancelled", "timeout":
 		return true
 	}
 	return false
+}
+
+// Succeeded reports whether the task finished successfully.
+func (t *Task) Succeeded() bool {
+	s := strings.ToLower(t.State)
+	return s == TaskStateSuccess || s == "succeed"
 }
 
 // DescribeTaskInfo returns the state of a task.
@@ -355,6 +365,37 @@ func (c *CS) DescribeTaskInfo(ctx context.Context, taskID string) (*Task, error)
 		}
 	}
 	return t, nil
+}
+
+// DescribeClusterTasks returns the most recent tasks of a cluster (up to 50), newest first.
+func (c *CS) DescribeClusterTasks(ctx context.Context, id string) ([]Task, error) {
+	var body *cs.DescribeClusterTasksResponseBody
+	err := c.do(ctx, "DescribeClusterTasks", true, func(cl *cs.Client) error {
+		resp, err := cl.DescribeClusterTasks(tea.String(id), &cs.DescribeClusterTasksRequest{PageSize: tea.Int32(50)})
+		if err == nil {
+			body = resp.Body
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		return nil, errEmpty("cs", "DescribeClusterTasks")
+	}
+	out := make([]Task, 0, len(body.Tasks))
+	for _, x := range body.Tasks {
+		if x == nil {
+			continue
+		}
+		t := Task{TaskID: tea.StringValue(x.TaskId), ClusterID: id, TaskType: tea.StringValue(x.TaskType),
+			State: tea.StringValue(x.State), Created: parseTime(tea.StringValue(x.Created)), Updated: parseTime(tea.StringValue(x.Updated))}
+		if e := x.Error; e != nil {
+			t.Error = strings.TrimPrefix(tea.StringValue(e.Code)+": "+tea.StringValue(e.Message), ": ")
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 // ClusterLog is one line of a cluster's operation log.

@@ -59,6 +59,12 @@ type Info struct {
 	ClusterID string `json:"clusterId"`
 	// RegionID is the first cluster's region.
 	RegionID string `json:"regionId"`
+	// ServiceAccountIssuer is the first cluster's service account token issuer, and
+	// ServiceAccountKeyFile its first service-account key file: a kube-apiserver started with
+	// --service-account-issuer and --service-account-signing-key-file set to them issues tokens
+	// the emulator's STS accepts for RRSA (when the file is a private key, as generated ones are).
+	ServiceAccountIssuer  string `json:"serviceAccountIssuer,omitempty"`
+	ServiceAccountKeyFile string `json:"serviceAccountKeyFile,omitempty"`
 	// AdminToken authorises /_emulator/ endpoints (header X-Emulator-Admin).
 	AdminToken string `json:"adminToken"`
 }

@@ -10,8 +10,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-const discoverID = "c0123456789abcdef0123456789abcdef"
-
 func kubeconfigWith(contextName string, exec *clientcmdapi.ExecConfig) clientcmdapi.Config {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["k"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1"}
@@ -28,7 +26,7 @@ func TestClusterFromKubeContext(t *testing.T) {
 	if err := clientcmd.WriteToFile(kubeconfigWith(f.accountID+"-"+f.clusterID, nil), path); err != nil {
 		t.Fatal(err)
 	}
-	r := f.runArgs(t, hooks{}, "", append([]string{"status", "-v", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
+	r := f.runArgs(t, "", append([]string{"status", "-v", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
 	if r.err != nil {
 		t.Fatalf("%v\n%s", r.err, r.stderr)
 	}
@@ -36,7 +34,7 @@ func TestClusterFromKubeContext(t *testing.T) {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
 	// ack-ram-tool's --log-level debug is -v.
-	r = f.runArgs(t, hooks{}, "", append([]string{"status", "--log-level", "debug", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
+	r = f.runArgs(t, "", append([]string{"status", "--log-level", "debug", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
 	if r.err != nil || !strings.Contains(r.stderr, "from the kube context name") {
 		t.Errorf("--log-level debug: err %v\nstderr:\n%s", r.err, r.stderr)
 	}
@@ -48,7 +46,7 @@ func TestClusterFromKubeContext(t *testing.T) {
 func TestHelpHasExamples(t *testing.T) {
 	f := &fixture{}
 	for _, sub := range []string{"status", "enable", "disable", "associate-role", "disassociate-role", "list-associations", "assume-role", "setup-addon", "install-helper-addon", "list-addons", "version"} {
-		r := f.runArgs(t, hooks{}, "", sub, "--help")
+		r := f.runArgs(t, "", sub, "--help")
 		if r.err != nil || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "kubectl ack-rrsa "+sub) {
 			t.Errorf("%s --help: err=%v\n%s", sub, r.err, r.stdout)
 		}
@@ -57,12 +55,12 @@ func TestHelpHasExamples(t *testing.T) {
 
 func TestVersionAndCompletion(t *testing.T) {
 	f := &fixture{}
-	r := f.runArgs(t, hooks{}, "", "version")
+	r := f.runArgs(t, "", "version")
 	if r.err != nil || !strings.HasPrefix(r.stdout, "kubectl-ack_rrsa v") {
 		t.Errorf("version: err=%v stdout=%q", r.err, r.stdout)
 	}
 	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
-		r := f.runArgs(t, hooks{}, "", "completion", sh)
+		r := f.runArgs(t, "", "completion", sh)
 		if r.err != nil || !strings.Contains(r.stdout, "kubectl-ack_rrsa") {
 			t.Errorf("completion %s: err=%v, %d bytes", sh, r.err, len(r.stdout))
 		}
@@ -78,7 +76,7 @@ func TestNoCurrentContextMessage(t *testing.T) {
 	if err := clientcmd.WriteToFile(cfg, path); err != nil {
 		t.Fatal(err)
 	}
-	r := f.runArgs(t, hooks{}, "", append([]string{"status", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
+	r := f.runArgs(t, "", append([]string{"status", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
 	want := "no --cluster-id given and none could be discovered from the kubeconfig: the kubeconfig has no current context: pass --context NAME"
 	if r.err == nil || !strings.Contains(r.err.Error(), want) || strings.Contains(r.err.Error(), `""`) {
 		t.Fatalf("err = %v, want %q", r.err, want)
