@@ -130,3 +130,44 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Errorf("/nothing = %d, want 404", code)
 	}
 }
+
+// TestHandlerNeverClaimsAudiences: whatever audiences the request asks about, the answer names
+// none, so kube-apiserver applies its own audience rules instead of accepting a k8s-ack-v2 token
+// as minted for e.g. Vault (issue 13).
+func TestHandlerNeverClaimsAudiences(t *testing.T) {
+	tests := []struct {
+		name       string
+		apiVersion string
+		audiences  []string
+	}{
+		{name: "v1 foreign audience", apiVersion: authenticator.APIVersionV1, audiences: []string{"vault"}},
+		{name: "v1 several audiences", apiVersion: authenticator.APIVersionV1, audiences: []string{"https://kubernetes.default.svc", "kube-rbac-proxy"}},
+		{name: "v1beta1 foreign audience", apiVersion: authenticator.APIVersionV1beta1, audiences: []string{"vault"}},
+		{name: "v1 no audiences", apiVersion: authenticator.APIVersionV1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newTestHandler(t, fakeVerifier{})
+			body, err := json.Marshal(map[string]any{"apiVersion": tc.apiVersion, "kind": "TokenReview",
+				"spec": map[string]any{"token": "good-aud", "audiences": tc.audiences}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("POST", "/authenticate", bytes.NewReader(body)))
+			var rv struct {
+				APIVersion string `json:"apiVersion"`
+				Status     map[string]json.RawMessage
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &rv); err != nil {
+				t.Fatalf("answer %d is not JSON: %v", rec.Code, err)
+			}
+			if rec.Code != 200 || rv.APIVersion != tc.apiVersion || string(rv.Status["authenticated"]) != "true" {
+				t.Fatalf("answer %d %s, want %s authenticated", rec.Code, rec.Body.String(), tc.apiVersion)
+			}
+			if aud, ok := rv.Status["audiences"]; ok {
+				t.Errorf("status.audiences = %s, want it absent", aud)
+			}
+		})
+	}
+}
