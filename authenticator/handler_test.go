@@ -24,7 +24,7 @@ func (f fakeVerifier) Parse(tok string) (*token.Request, error) {
 	if strings.HasPrefix(tok, "bad") {
 		return nil, &token.ParseError{Reason: "token does not start with k8s-ack-v2."}
 	}
-	return &token.Request{Date: time.Now(), AccessKeyID: "LTAIfake"}, nil
+	return fakeRequest(tok, time.Now()), nil
 }
 
 func (f fakeVerifier) VerifyRequest(context.Context, *token.Request) (*token.Identity, error) {
@@ -41,7 +41,7 @@ func newTestHandler(t *testing.T, v authenticator.TokenVerifier) *authenticator.
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(v, 10, nil), []authenticator.Mapper{authenticator.NewStaticMapper(rules)}, nil)
+	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(v, authenticator.CacheConfig{Size: 10}), []authenticator.Mapper{authenticator.NewStaticMapper(rules)}, nil)
 	return authenticator.NewHandler(a, authenticator.NewMetrics(), nil)
 }
 
@@ -104,7 +104,7 @@ func TestHandler(t *testing.T) {
 func TestHealthReadyMetrics(t *testing.T) {
 	notReady := errors.New("informer has not synced")
 	var ready error = notReady
-	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(fakeVerifier{}, 10, nil), nil, nil)
+	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(fakeVerifier{}, authenticator.CacheConfig{Size: 10}), nil, nil)
 	h := authenticator.NewHandler(a, authenticator.NewMetrics(), func() error { return ready })
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
