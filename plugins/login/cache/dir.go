@@ -110,8 +110,10 @@ func (d *dir) read(name string) ([]byte, error) {
 	return data, nil
 }
 
-// writeAtomic writes data to a new 0600 temporary file in the directory, syncs it and renames it
-// over name, so readers see the old or the new entry, never a partial one.
+// writeAtomic writes data to a new 0600 temporary file in the directory, syncs it, renames it
+// over name and syncs the directory, so readers see the old or the new entry, never a partial
+// one. It works relative to the checked directory (unlike pkg/atomicfile, which takes a path),
+// so a directory swapped after the check never receives a credential.
 func (d *dir) writeAtomic(name string, data []byte) error {
 	tmp := ".tmp-" + name + "-" + rand.Text()
 	f, err := d.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY|noFollow, 0o600)
@@ -131,6 +133,12 @@ func (d *dir) writeAtomic(name string, data []byte) error {
 	if err != nil {
 		_ = d.root.Remove(tmp)
 		return fmt.Errorf("write cache entry: %w", err)
+	}
+	// Persist the rename; not every platform can sync a directory, and the write has succeeded
+	// either way.
+	if df, err := d.root.Open("."); err == nil {
+		_ = df.Sync()
+		_ = df.Close()
 	}
 	return nil
 }
