@@ -12,7 +12,7 @@ import (
 // ErrUntrusted is wrapped by the error of a cache directory that another user could write to:
 // owned by someone else, or writable by group or others. Such a directory is never read or
 // written; the credential is issued without the cache.
-var ErrUntrusted = errors.New("credential cache directory is not trusted")
+var ErrUntrusted = errors.New("untrusted cache directory")
 
 // dir is an open cache directory whose owner and mode were checked. Entries and locks are opened
 // relative to it (os.Root), so a directory swapped for another after the check is never used.
@@ -41,8 +41,8 @@ func (s Store) openDir(create bool) (*dir, error) {
 	}
 	if err := checkOwner(fi); err != nil {
 		d.close()
-		return nil, fmt.Errorf("%w: %s is %v; set %s to a directory of your own, or make this one yours: chown \"$(id -un)\" %s && chmod 700 %s",
-			ErrUntrusted, s.Dir, err, EnvCacheDir, s.Dir, s.Dir)
+		return nil, fmt.Errorf("%w %s is %v, so it is not used; remove it (it is recreated private to you) or set %s to a directory of your own",
+			ErrUntrusted, s.Dir, err, EnvCacheDir)
 	}
 	// Entries hold credentials: a directory that is only readable by others is tightened.
 	if err := tighten(root, fi); err != nil {
