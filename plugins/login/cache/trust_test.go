@@ -64,10 +64,7 @@ func TestUntrustedDirectoryIsNotUsed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "kubectl-ack")
-			if err := os.Mkdir(dir, 0o700); err != nil {
-				t.Fatal(err)
-			}
+			_, dir := newCacheDir(t)
 			planted := plant(t, filepath.Join(dir, "k.json"))
 			if err := os.Chmod(dir, tc.mode); err != nil {
 				t.Fatal(err)
@@ -143,11 +140,7 @@ func TestUntrustedEntriesAreMisses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			base := t.TempDir()
-			dir := filepath.Join(base, "kubectl-ack")
-			if err := os.Mkdir(dir, 0o700); err != nil {
-				t.Fatal(err)
-			}
+			base, dir := newCacheDir(t)
 			watched := tc.setup(t, dir, filepath.Join(base, "outside"))
 			var before []byte
 			if watched != "" {
@@ -189,11 +182,7 @@ func TestSymlinkedLockIsRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			base := t.TempDir()
-			dir := filepath.Join(base, "kubectl-ack")
-			if err := os.Mkdir(dir, 0o700); err != nil {
-				t.Fatal(err)
-			}
+			base, dir := newCacheDir(t)
 			outside := filepath.Join(base, "outside")
 			if err := os.WriteFile(outside, []byte("precious"), 0o600); err != nil {
 				t.Fatal(err)
@@ -217,6 +206,17 @@ func TestSymlinkedLockIsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// newCacheDir returns a temporary directory and a private cache directory in it.
+func newCacheDir(t *testing.T) (base, dir string) {
+	t.Helper()
+	base = t.TempDir()
+	dir = filepath.Join(base, "kubectl-ack")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return base, dir
 }
 
 // giveAway makes otherUID the owner of path, which needs root (as in CI and the sandbox).
