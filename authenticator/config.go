@@ -75,6 +75,15 @@ type ServerConfig struct {
 	AllowedGroups []string `json:"allowedGroups,omitempty"`
 	// CacheSize bounds the identity cache (entries, default 100000).
 	CacheSize int `json:"cacheSize,omitempty"`
+
+	// Limits for tokens that are not verified yet (see docs/security.md): they live in their
+	// own cache of NegativeCacheSize entries (default 4096) when STS refuses them, and reach
+	// STS at most STSRate times a second (default 50) with bursts of STSBurst (default 100)
+	// and STSConcurrency calls in flight (default 32); past that the server answers 429.
+	NegativeCacheSize int     `json:"negativeCacheSize,omitempty"`
+	STSRate           float64 `json:"stsRate,omitempty"`
+	STSBurst          int     `json:"stsBurst,omitempty"`
+	STSConcurrency    int     `json:"stsConcurrency,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("5s") in the file.
@@ -112,7 +121,7 @@ func ParseConfig(b []byte, name string) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalStrict(b, &c); err != nil {
 		err = configError{err}
-		return nil, fmt.Errorf("configuration %s: %w (known keys: clusterID, server.{port, address, stateDir, generateKubeconfig, mapRoles, mapUsers, mapAccounts, region, stsEndpoint, stsCAFile, stsTimeout, mappers, allowedGroups, cacheSize})", name, err)
+		return nil, fmt.Errorf("configuration %s: %w (known keys: clusterID, server.{port, address, stateDir, generateKubeconfig, mapRoles, mapUsers, mapAccounts, region, stsEndpoint, stsCAFile, stsTimeout, mappers, allowedGroups, cacheSize, negativeCacheSize, stsRate, stsBurst, stsConcurrency})", name, err)
 	}
 	c.applyDefaults()
 	return &c, nil
@@ -152,6 +161,40 @@ func (c *Config) applyDefaults() {
 	if s.CacheSize == 0 {
 		s.CacheSize = DefaultCacheSize
 	}
+	if s.NegativeCacheSize == 0 {
+		s.NegativeCacheSize = DefaultNegativeCacheSize
+	}
+	if s.STSRate == 0 {
+		s.STSRate = DefaultSTSRate
+	}
+	if s.STSBurst == 0 {
+		s.STSBurst = DefaultSTSBurst
+	}
+	if s.STSConcurrency == 0 {
+		s.STSConcurrency = DefaultSTSConcurrency
+	}
+}
+
+// CacheConfig returns the identity cache's size, negative cache size and STS gate.
+func (c *Config) CacheConfig(clock func() time.Time) CacheConfig {
+	s := c.Server
+	return CacheConfig{Size: s.CacheSize, NegativeSize: s.NegativeCacheSize, Clock: clock,
+		Gate: GateConfig{Rate: s.STSRate, Burst: s.STSBurst, Concurrency: s.STSConcurrency}}
+}
+
+// validateLimits checks the cache sizes and the STS gate.
+func (s *ServerConfig) validateLimits() []error {
+	var errs []error
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"cacheSize", float64(s.CacheSize)}, {"negativeCacheSize", float64(s.NegativeCacheSize)},
+		{"stsRate", s.STSRate}, {"stsBurst", float64(s.STSBurst)}, {"stsConcurrency", float64(s.STSConcurrency)}} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("server.%s %v must not be negative (leave it out for the default)", f.key, f.v))
+		}
+	}
+	return errs
 }
 
 // ValidateListen checks what "init" needs: address, port, state dir and kubeconfig path.
@@ -190,9 +233,7 @@ func (c *Config) Validate(crdAvailable bool) ([]mapper.Rule, error) {
 	if s.STSTimeout.Duration < 0 {
 		errs = append(errs, fmt.Errorf("server.stsTimeout %s must be positive", s.STSTimeout))
 	}
-	if s.CacheSize < 0 {
-		errs = append(errs, fmt.Errorf("server.cacheSize %d must not be negative", s.CacheSize))
-	}
+	errs = append(errs, s.validateLimits()...)
 	for _, g := range s.AllowedGroups {
 		if strings.TrimSpace(g) == "" {
 			errs = append(errs, errors.New("server.allowedGroups has an empty entry"))

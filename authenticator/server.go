@@ -106,7 +106,7 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 			mappers = append(mappers, s.crd)
 		}
 	}
-	cache := NewIdentityCache(v, cfg.Server.CacheSize, opts.Clock)
+	cache := NewIdentityCache(v, cfg.CacheConfig(opts.Clock))
 	s.Auth = NewAuthenticator(cache, mappers, cfg.Server.AllowedGroups)
 	s.Handler = NewHandler(s.Auth, s.Metrics, s.Ready)
 	klog.InfoS("configured", "clusterID", cfg.ClusterID, "stsEndpoint", endpoint, "mappers", order,

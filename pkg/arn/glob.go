@@ -130,6 +130,17 @@ func ValidatePattern(s string) error {
 	return nil
 }
 
+// AccountIsGlob reports whether the account id of an ARN pattern has a wildcard ("*" or "?"), so
+// that the pattern matches identities of more than one Alibaba Cloud account, including accounts
+// its author does not control. Mappings must opt in to such patterns explicitly.
+func AccountIsGlob(pattern string) bool {
+	if len(pattern) < len(Prefix) || !strings.EqualFold(pattern[:len(Prefix)], Prefix) {
+		return IsGlob(pattern)
+	}
+	acct, _, _ := strings.Cut(pattern[len(Prefix):], ":")
+	return IsGlob(acct)
+}
+
 // PatternType returns the lower-case resource type of an ARN or ARN pattern ("user", "role",
 // "root", ...), or "" when it has none. Unlike Parse it accepts globs, so configuration checks
 // can tell a role pattern from a user pattern before matching.

@@ -17,6 +17,8 @@ func RuleFromMapping(m *v1alpha1.RAMIdentityMapping) (Rule, error) {
 		ARN:      strings.TrimSpace(m.Spec.ARN),
 		Username: m.Spec.Username,
 		Groups:   slices.Clone(m.Spec.Groups),
+
+		AllowAnyAccount: m.Spec.AllowAnyAccount,
 	}
 	if r.ARN == "" {
 		return Rule{}, fmt.Errorf("RAMIdentityMapping %q: spec.arn is required", m.Name)
