@@ -19,7 +19,7 @@ export ALIBABA_CLOUD_ECS_METADATA_DISABLED := true
 unexport HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 export KUBEBUILDER_ASSETS ?= $(KUBE_BIN)
 
-.PHONY: all build kube-bins test test-unit fuzz test-e2e lint generate verify-generated demo bench \
+.PHONY: all build kube-bins test test-unit fuzz test-e2e lint generate verify-generated demo demo-up demo-down bench \
 	release-snapshot check-release image check-image clean help
 
 all: build
@@ -27,8 +27,9 @@ all: build
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-build: ## build all binaries into bin/
+build: ## build all binaries into bin/, with the kubectl_complete-ack_* helpers kubectl uses for <TAB>
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
+	install -m 0755 krew/completion/kubectl_complete-ack_* bin/
 
 kube-bins: ## build kube-apiserver, etcd and kubectl v1.36 from Go modules into .cache/kube/bin (cached)
 	hack/build-kube-bins.sh $(KUBE_BIN)
@@ -44,10 +45,11 @@ fuzz: ## bounded fuzzing of the token parser
 test-e2e: build kube-bins ## kubectl → ack-login → kube-apiserver → ack-ram-authenticator → emulator STS
 	cd test/e2e && $(GO) test -count=1 -timeout 30m ./...
 
-lint: ## gofmt, go vet, staticcheck
+lint: ## gofmt, go vet, staticcheck, the import rules of ARCHITECTURE.md
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^pkg/generated/' ) ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck $$($(GO) list ./... | grep -v '/pkg/generated/')
+	$(GO) run ./hack/importcheck
 	cd test/e2e && $(GO) vet ./...
 
 generate: ## regenerate deepcopy, clientset, informers, listers and the CRD
@@ -56,12 +58,19 @@ generate: ## regenerate deepcopy, clientset, informers, listers and the CRD
 verify-generated: ## fail when generated code is stale
 	hack/verify-codegen.sh
 
-demo: build ## walk through login, mapping and RRSA on the local emulator and a real kube-apiserver
+demo: ## build, then walk through login, mapping and RRSA on the local emulator and a real kube-apiserver
 	hack/demo.sh
 
-bench: build ## Go benchmarks plus whole-process timings
+demo-up: ## build, start emulator, etcd, kube-apiserver and authenticator, print the export lines, stay up until Ctrl-C or demo-down
+	hack/demo.sh up
+
+demo-down: ## stop the stack demo-up started
+	hack/demo-down.sh
+
+bench: build kube-bins ## Go benchmarks plus whole-process timings (plugin start-up, kubectl through it)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/token ./pkg/mapper ./authenticator/... ./plugins/login/...
 	hack/bench-login.sh
+	hack/bench-kubectl.sh
 	$(GO) run ./hack/loadtest
 
 $(TOOLS)/goreleaser:

@@ -41,7 +41,8 @@ type Outcome struct {
 	// Mapper and Rule say which mapper and rule mapped the identity.
 	Mapper string
 	Rule   *mapper.Result
-	// HTTPStatus is 200, or 429 when STS throttled and the API server should retry.
+	// HTTPStatus is 200, or 429 when STS or the STS gate throttled and the API server should
+	// retry.
 	HTTPStatus int
 	// Reason is a denial reason safe to return to users: no token text and no STS internals.
 	Reason string
@@ -119,6 +120,9 @@ func verifyFailure(err error) Outcome {
 	case errors.Is(err, token.ErrSTSThrottled):
 		o.HTTPStatus, o.ReasonCode = http.StatusTooManyRequests, ReasonSTSThrottled
 		o.Reason = "STS throttled the verification of the token; retry later"
+	case errors.Is(err, ErrSTSGate):
+		o.HTTPStatus, o.ReasonCode = http.StatusTooManyRequests, ReasonSTSGate
+		o.Reason = "too many new tokens are being verified right now; retry later"
 	case errors.Is(err, token.ErrSTSRejected):
 		o.ReasonCode = ReasonSTSRejected
 		o.Reason = "STS rejected the token: its access key is unknown or disabled, its security token expired, or the signature is wrong; get a new token with valid credentials"

@@ -6,6 +6,8 @@
 package authenticator
 
 import (
+	"time"
+
 	"github.com/kubectl-ack/kubectl-ack/pkg/authconfig"
 	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
 )
@@ -41,3 +43,10 @@ func LoadConfig(path string) (*Config, error) { return authconfig.Load(path) }
 
 // ParseConfig parses configuration bytes (authconfig.Parse).
 func ParseConfig(b []byte, name string) (*Config, error) { return authconfig.Parse(b, name) }
+
+// CacheConfigFor returns the identity cache's size, negative cache size and STS gate from cfg.
+func CacheConfigFor(c *Config, clock func() time.Time) CacheConfig {
+	s := c.Server
+	return CacheConfig{Size: s.CacheSize, NegativeSize: s.NegativeCacheSize, Clock: clock,
+		Gate: GateConfig{Rate: s.STSRate, Burst: s.STSBurst, Concurrency: s.STSConcurrency}}
+}

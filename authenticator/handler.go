@@ -31,16 +31,16 @@ type tokenReview struct {
 	Status     *tokenReviewStatus `json:"status,omitempty"`
 }
 
+// tokenReviewSpec omits spec.audiences on purpose: see the answer's audiences below.
 type tokenReviewSpec struct {
-	Token     string   `json:"token"`
-	Audiences []string `json:"audiences,omitempty"`
+	Token string `json:"token"`
 }
 
 type tokenReviewStatus struct {
-	Authenticated bool     `json:"authenticated"`
-	User          *User    `json:"user,omitempty"`
-	Audiences     []string `json:"audiences,omitempty"`
-	Error         string   `json:"error,omitempty"`
+	Authenticated bool  `json:"authenticated"`
+	User          *User `json:"user,omitempty"`
+	// No audiences field: the answer never claims one (see authenticate).
+	Error string `json:"error,omitempty"`
 }
 
 func (h *Handler) getBuf() *bytes.Buffer {
@@ -144,8 +144,9 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) {
 	if o.User != nil {
 		resp.Status.Authenticated = true
 		resp.Status.User = o.User
-		// Tokens are not audience-bound; the API server's audiences are accepted as they are.
-		resp.Status.Audiences = tr.Spec.Audiences
+		// status.audiences stays empty: a k8s-ack-v2 token names no audience, so echoing
+		// spec.audiences would let any token pass as minted for e.g. Vault or kube-rbac-proxy.
+		// Empty tells kube-apiserver to apply its own audience rules.
 	} else {
 		resp.Status.Error = o.Reason
 		h.metrics.denial(o.ReasonCode)

@@ -25,7 +25,7 @@ func (f fakeVerifier) Parse(tok string) (*token.Request, error) {
 	if strings.HasPrefix(tok, "bad") {
 		return nil, &token.ParseError{Reason: "token does not start with k8s-ack-v2."}
 	}
-	return &token.Request{Date: time.Now(), AccessKeyID: "LTAIfake"}, nil
+	return fakeRequest(tok, time.Now()), nil
 }
 
 func (f fakeVerifier) VerifyRequest(context.Context, *token.Request) (*token.Identity, error) {
@@ -42,7 +42,7 @@ func newTestHandler(t *testing.T, v authenticator.TokenVerifier) *authenticator.
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(v, 10, nil), []authenticator.Mapper{file.New(rules)}, nil)
+	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(v, authenticator.CacheConfig{Size: 10}), []authenticator.Mapper{file.New(rules)}, nil)
 	return authenticator.NewHandler(a, authenticator.NewMetrics(), nil)
 }
 
@@ -105,7 +105,7 @@ func TestHandler(t *testing.T) {
 func TestHealthReadyMetrics(t *testing.T) {
 	notReady := errors.New("informer has not synced")
 	var ready error = notReady
-	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(fakeVerifier{}, 10, nil), nil, nil)
+	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(fakeVerifier{}, authenticator.CacheConfig{Size: 10}), nil, nil)
 	h := authenticator.NewHandler(a, authenticator.NewMetrics(), func() error { return ready })
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
@@ -129,5 +129,46 @@ func TestHealthReadyMetrics(t *testing.T) {
 	}
 	if code, _ := get("/nothing"); code != http.StatusNotFound {
 		t.Errorf("/nothing = %d, want 404", code)
+	}
+}
+
+// TestHandlerNeverClaimsAudiences: whatever audiences the request asks about, the answer names
+// none, so kube-apiserver applies its own audience rules instead of accepting a k8s-ack-v2 token
+// as minted for e.g. Vault (issue 13).
+func TestHandlerNeverClaimsAudiences(t *testing.T) {
+	tests := []struct {
+		name       string
+		apiVersion string
+		audiences  []string
+	}{
+		{name: "v1 foreign audience", apiVersion: authenticator.APIVersionV1, audiences: []string{"vault"}},
+		{name: "v1 several audiences", apiVersion: authenticator.APIVersionV1, audiences: []string{"https://kubernetes.default.svc", "kube-rbac-proxy"}},
+		{name: "v1beta1 foreign audience", apiVersion: authenticator.APIVersionV1beta1, audiences: []string{"vault"}},
+		{name: "v1 no audiences", apiVersion: authenticator.APIVersionV1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newTestHandler(t, fakeVerifier{})
+			body, err := json.Marshal(map[string]any{"apiVersion": tc.apiVersion, "kind": "TokenReview",
+				"spec": map[string]any{"token": "good-aud", "audiences": tc.audiences}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("POST", "/authenticate", bytes.NewReader(body)))
+			var rv struct {
+				APIVersion string `json:"apiVersion"`
+				Status     map[string]json.RawMessage
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &rv); err != nil {
+				t.Fatalf("answer %d is not JSON: %v", rec.Code, err)
+			}
+			if rec.Code != 200 || rv.APIVersion != tc.apiVersion || string(rv.Status["authenticated"]) != "true" {
+				t.Fatalf("answer %d %s, want %s authenticated", rec.Code, rec.Body.String(), tc.apiVersion)
+			}
+			if aud, ok := rv.Status["audiences"]; ok {
+				t.Errorf("status.audiences = %s, want it absent", aud)
+			}
+		})
 	}
 }

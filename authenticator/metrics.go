@@ -24,6 +24,7 @@ const (
 	ReasonSTSRejected    = "sts_rejected"
 	ReasonSTSUnavailable = "sts_unavailable"
 	ReasonSTSThrottled   = "sts_throttled"
+	ReasonSTSGate        = "sts_gate"
 	ReasonUnmapped       = "unmapped"
 	ReasonReserved       = "reserved_name"
 	ReasonMappingError   = "mapping_error"
@@ -42,6 +43,8 @@ type Metrics struct {
 	cacheHits   prometheus.Counter
 	cacheMisses prometheus.Counter
 	cacheSize   prometheus.Gauge
+	refusedSize prometheus.Gauge
+	gateRejects *prometheus.CounterVec
 
 	resultChildren map[string]resultMetrics
 }
@@ -65,9 +68,15 @@ func NewMetrics() *Metrics {
 		cacheHits:   prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "cache_hits_total", Help: "Tokens answered from the identity cache."}),
 		cacheMisses: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "cache_misses_total", Help: "Tokens not in the identity cache."}),
 		cacheSize:   prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "cache_entries", Help: "Entries in the identity cache."}),
+		refusedSize: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "negative_cache_entries", Help: "Tokens STS refused, remembered apart from the identity cache."}),
+		gateRejects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "sts_gate_rejections_total",
+			Help: "Tokens not verified yet that were answered 429 instead of calling STS, by the gate limit they hit (rate, concurrency)."}, []string{"reason"}),
 	}
+	// Both label values exist from the start, so a dashboard sees 0 rather than no series.
+	m.gateRejects.WithLabelValues(GateRejectRate)
+	m.gateRejects.WithLabelValues(GateRejectConcurrency)
 	m.Registry.MustRegister(m.requests, m.latency, m.denials, m.stsCalls, m.stsLatency, m.cacheHits, m.cacheMisses, m.cacheSize,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.refusedSize, m.gateRejects, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.resultChildren = map[string]resultMetrics{}
 	for _, r := range []string{ResultAllowed, ResultDenied, ResultThrottled, ResultBad} {
 		m.resultChildren[r] = resultMetrics{count: m.requests.WithLabelValues(r), latency: m.latency.WithLabelValues(r)}
@@ -124,4 +133,6 @@ type cacheObserver struct{ m *Metrics }
 func (o cacheObserver) cacheHit()                          { o.m.cacheHit() }
 func (o cacheObserver) cacheMiss()                         { o.m.cacheMiss() }
 func (o cacheObserver) cacheSize(n int)                    { o.m.cacheSizeSet(n) }
+func (o cacheObserver) refusedSize(n int)                  { o.m.refusedSize.Set(float64(n)) }
+func (o cacheObserver) gateRejected(reason string)         { o.m.gateRejects.WithLabelValues(reason).Inc() }
 func (o cacheObserver) stsCall(err error, d time.Duration) { o.m.stsCall(err, d) }

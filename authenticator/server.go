@@ -111,7 +111,7 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache := NewIdentityCache(v, cfg.Server.CacheSize, opts.Clock)
+	cache := NewIdentityCache(v, CacheConfigFor(cfg, opts.Clock))
 	s.Auth = NewAuthenticator(cache, mappers, cfg.AllowedGroups())
 	s.Handler = NewHandler(s.Auth, s.Metrics, s.Ready)
 	s.Handler.SetScrubbedAccounts(cfg.Server.ScrubbedAccounts)

@@ -55,6 +55,7 @@ type serveOptions struct {
 	seedFile string
 	stateDir string
 	logLevel string
+	fleet    bool
 }
 
 func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -65,13 +66,18 @@ func newServeCommand(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Run the emulator until SIGINT or SIGTERM.
 
 Once it listens, serve prints one JSON line on stdout with endpoint, caFile, accountId,
-accessKeyId, accessKeySecret, userName, clusterId, regionId and adminToken. Point the SDKs
-at it with the endpoint and make them trust caFile (SSL_CERT_FILE=<caFile>).`,
+accessKeyId, accessKeySecret, userName, clusterId, regionId, adminToken, serviceAccountIssuer
+and serviceAccountKeyFile. Point the SDKs at it with the endpoint and make them trust caFile
+(SSL_CERT_FILE=<caFile>). A kube-apiserver started with --service-account-issuer and
+--service-account-signing-key-file set to the last two issues tokens the emulator accepts for RRSA.`,
 		Example: `  # Random port, default seed (one account, admin user, one running cluster)
   ack-emulator serve --addr 127.0.0.1:0
 
   # Keep the CA, credentials and cluster id across restarts
   ack-emulator serve --addr 127.0.0.1:18443 --state-dir .cache/emulator
+
+  # Several clusters across regions, for kubectl ack-login clusters / kubeconfig --all
+  ack-emulator serve --fleet
 
   # Start from a seed file
   ack-emulator serve --seed test/emulator-seed.yaml`,
@@ -85,6 +91,7 @@ at it with the endpoint and make them trust caFile (SSL_CERT_FILE=<caFile>).`,
 	f.StringVar(&o.seedFile, "seed", "", "seed file (YAML or JSON); default: one account, an admin user and one cluster")
 	f.StringVar(&o.stateDir, "state-dir", "", "directory for the CA, serving certificate, generated seed and info.json (reused on restart)")
 	f.StringVar(&o.logLevel, "log-level", "info", "stderr log level: debug, info, warn, error")
+	f.BoolVar(&o.fleet, "fleet", false, "also serve seven clusters of the first account in four regions (two named prod-web; updating, initial and failed ones)")
 	return cmd
 }
 
@@ -96,6 +103,7 @@ func (o *serveOptions) run(ctx context.Context, stdout, stderr io.Writer) error 
 	cfg := emulator.Config{
 		Addr:     o.addr,
 		StateDir: o.stateDir,
+		Fleet:    o.fleet,
 		Logger:   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
 	if o.seedFile != "" {

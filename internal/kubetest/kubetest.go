@@ -157,3 +157,18 @@ func (e *Env) AddUser(name string, groups ...string) (*rest.Config, error) {
 	}
 	return u.Config(), nil
 }
+
+// AddUserKubeconfig writes a kubeconfig file (in dir) authenticated as name in groups, for tests
+// that run commands as a user other than the admin.
+func (e *Env) AddUserKubeconfig(dir, name string, groups ...string) (string, error) {
+	u, err := e.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return "", err
+	}
+	b, err := u.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name+".kubeconfig")
+	return path, os.WriteFile(path, b, 0o600)
+}

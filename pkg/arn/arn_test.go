@@ -238,3 +238,24 @@ func TestPatternType(t *testing.T) {
 		}
 	}
 }
+
+func TestAccountIsGlob(t *testing.T) {
+	tests := []struct {
+		pattern string
+		want    bool
+	}{
+		{"acs:ram::*:role/dev", true},
+		{"acs:ram::12?:user/bob", true},
+		{"acs:ram::1234*:root", true},
+		{"ACS:RAM::*:root", true},
+		{"acs:ram::123:role/*", false},
+		{"acs:ram::123:user/a?b", false},
+		{"acs:ram::123:root", false},
+		{"acs:ram::123:role/path/*:x", false},
+	}
+	for _, tc := range tests {
+		if got := arn.AccountIsGlob(tc.pattern); got != tc.want {
+			t.Errorf("AccountIsGlob(%q) = %v, want %v", tc.pattern, got, tc.want)
+		}
+	}
+}

@@ -19,8 +19,17 @@ func IsGlob(s string) bool { return strings.ContainsAny(s, "*?") }
 // ("*" stops at "/", so "acs:ram::1:role/*" would not match a role with a path) and has "[...]"
 // and "\" syntax that ARNs must not trigger. The matcher runs in O(len(pattern)*len(arn)) worst
 // case with no allocation.
-func Match(pattern, canonicalARN string) bool {
-	p, s := pattern, canonicalARN
+func Match(pattern, canonicalARN string) bool { return glob(pattern, canonicalARN, foldEqual) }
+
+// MatchCase is Match with case-sensitive comparison, as policy StringLike conditions compare
+// (for example an RRSA trust statement's oidc:sub pattern).
+func MatchCase(pattern, s string) bool {
+	return glob(pattern, s, func(a, b rune) bool { return a == b })
+}
+
+// glob is the anchored "*"/"?" matcher behind Match and MatchCase; eq compares two runes.
+func glob(pattern, str string, eq func(a, b rune) bool) bool {
+	p, s := pattern, str
 	// Backtracking point: position after the last "*" in p and the position in s it matched up to.
 	starP, starS := -1, -1
 	pi, si := 0, 0
@@ -33,7 +42,7 @@ func Match(pattern, canonicalARN string) bool {
 				starP, starS = pi+pw, si
 				pi += pw
 				continue
-			case pr == '?' || foldEqual(pr, sr):
+			case pr == '?' || eq(pr, sr):
 				pi += pw
 				si += sw
 				continue
@@ -119,6 +128,17 @@ func ValidatePattern(s string) error {
 		}
 	}
 	return nil
+}
+
+// AccountIsGlob reports whether the account id of an ARN pattern has a wildcard ("*" or "?"), so
+// that the pattern matches identities of more than one Alibaba Cloud account, including accounts
+// its author does not control. Mappings must opt in to such patterns explicitly.
+func AccountIsGlob(pattern string) bool {
+	if len(pattern) < len(Prefix) || !strings.EqualFold(pattern[:len(Prefix)], Prefix) {
+		return IsGlob(pattern)
+	}
+	acct, _, _ := strings.Cut(pattern[len(Prefix):], ":")
+	return IsGlob(acct)
 }
 
 // PatternType returns the lower-case resource type of an ARN or ARN pattern ("user", "role",

@@ -26,6 +26,17 @@ const (
 	DefaultGenerateKubeconfig = "/etc/kubernetes/ack-ram-authenticator/kubeconfig.yaml"
 	// DefaultCacheSize bounds the identity cache (entries).
 	DefaultCacheSize = 100000
+	// DefaultNegativeCacheSize bounds the cache of tokens STS refused (entries).
+	DefaultNegativeCacheSize = 4096
+	// DefaultSTSRate is the sustained rate of STS calls for tokens not yet verified, per second.
+	// Verified tokens are answered from the cache, and clients reuse a token for ten minutes,
+	// so even a large cluster needs a few new verifications a second.
+	DefaultSTSRate = 50
+	// DefaultSTSBurst is how many such calls may be made at once above the rate (e.g. when a
+	// restarted server meets every active user again).
+	DefaultSTSBurst = 100
+	// DefaultSTSConcurrency bounds the STS calls in flight.
+	DefaultSTSConcurrency = 32
 	// GlobalSTSEndpoint is used when neither server.stsEndpoint nor server.region is set, as the
 	// official add-on does.
 	GlobalSTSEndpoint = "sts.aliyuncs.com"
@@ -86,6 +97,15 @@ type ServerConfig struct {
 	AllowedGroups []string `json:"allowedGroups,omitempty"`
 	// CacheSize bounds the identity cache (entries, default 100000).
 	CacheSize int `json:"cacheSize,omitempty"`
+
+	// Limits for tokens that are not verified yet (see docs/security.md): they live in their
+	// own cache of NegativeCacheSize entries (default 4096) when STS refuses them, and reach
+	// STS at most STSRate times a second (default 50) with bursts of STSBurst (default 100)
+	// and STSConcurrency calls in flight (default 32); past that the server answers 429.
+	NegativeCacheSize int     `json:"negativeCacheSize,omitempty"`
+	STSRate           float64 `json:"stsRate,omitempty"`
+	STSBurst          int     `json:"stsBurst,omitempty"`
+	STSConcurrency    int     `json:"stsConcurrency,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("5s") in the file.
@@ -151,6 +171,33 @@ func (c *Config) ApplyDefaults() {
 	if s.CacheSize == 0 {
 		s.CacheSize = DefaultCacheSize
 	}
+	if s.NegativeCacheSize == 0 {
+		s.NegativeCacheSize = DefaultNegativeCacheSize
+	}
+	if s.STSRate == 0 {
+		s.STSRate = DefaultSTSRate
+	}
+	if s.STSBurst == 0 {
+		s.STSBurst = DefaultSTSBurst
+	}
+	if s.STSConcurrency == 0 {
+		s.STSConcurrency = DefaultSTSConcurrency
+	}
+}
+
+// validateLimits checks the cache sizes and the STS gate.
+func (s *ServerConfig) validateLimits() []error {
+	var errs []error
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"cacheSize", float64(s.CacheSize)}, {"negativeCacheSize", float64(s.NegativeCacheSize)},
+		{"stsRate", s.STSRate}, {"stsBurst", float64(s.STSBurst)}, {"stsConcurrency", float64(s.STSConcurrency)}} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("server.%s %v must not be negative (leave it out for the default)", f.key, f.v))
+		}
+	}
+	return errs
 }
 
 // Modes returns the configured backend order: server.backendMode, else server.mappers.
@@ -248,9 +295,7 @@ func (c *Config) Validate(kubeAvailable bool, lookupEnv func(string) (string, bo
 	if s.STSTimeout.Duration < 0 {
 		errs = append(errs, fmt.Errorf("server.stsTimeout %s must be positive", s.STSTimeout))
 	}
-	if s.CacheSize < 0 {
-		errs = append(errs, fmt.Errorf("server.cacheSize %d must not be negative", s.CacheSize))
-	}
+	errs = append(errs, s.validateLimits()...)
 	for _, g := range s.AllowedGroups {
 		if strings.TrimSpace(g) == "" {
 			errs = append(errs, errors.New("server.allowedGroups has an empty entry"))

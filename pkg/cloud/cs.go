@@ -172,48 +172,109 @@ func ParseMetaData(s string) (map[string]any, RRSAConfig) {
 // describeClustersPageSize is the largest page DescribeClustersV1 accepts.
 const describeClustersPageSize = 100
 
+// ClusterQuery filters DescribeClustersV1. Empty fields do not filter.
+type ClusterQuery struct {
+	// RegionID lists the clusters of one region; "" lists every region.
+	RegionID string
+	// ClusterID selects one cluster.
+	ClusterID string
+	// Name filters by name; the service matches it fuzzily, so callers compare names themselves.
+	Name string
+	// PageSize is the page size, 1..100; 0 means 100.
+	PageSize int
+}
+
+// ClusterPage is one page of DescribeClustersV1.
+type ClusterPage struct {
+	Clusters []Cluster
+	// PageNumber counts from 1.
+	PageNumber int
+	// TotalCount is the number of clusters matching the query, -1 when the service did not say.
+	TotalCount int
+	// Seen is the number of clusters in this and the earlier pages.
+	Seen int
+}
+
 // DescribeClusters lists the clusters of a region ("" = all regions), following every page.
 func (c *CS) DescribeClusters(ctx context.Context, regionID string) ([]Cluster, error) {
 	var out []Cluster
+	err := c.DescribeClustersPages(ctx, ClusterQuery{RegionID: regionID}, func(p ClusterPage) error {
+		out = append(out, p.Clusters...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DescribeClustersPages calls fn with each page of DescribeClustersV1 as it arrives, so callers
+// can show the first clusters before the last page is fetched. An error from fn stops the walk
+// and is returned as is.
+func (c *CS) DescribeClustersPages(ctx context.Context, q ClusterQuery, fn func(ClusterPage) error) error {
+	size := q.PageSize
+	if size <= 0 || size > describeClustersPageSize {
+		size = describeClustersPageSize
+	}
+	seen := 0
 	// The bound protects against a service that keeps returning full pages.
-	for page := int64(1); page <= 1000; page++ {
-		req := &cs.DescribeClustersV1Request{PageNumber: tea.Int64(page), PageSize: tea.Int64(describeClustersPageSize)}
-		if regionID != "" {
-			req.RegionId = tea.String(regionID)
-		}
-		var body *cs.DescribeClustersV1ResponseBody
-		err := c.do(ctx, "DescribeClustersV1", true, func(cl *cs.Client) error {
-			resp, err := cl.DescribeClustersV1(req)
-			if err == nil {
-				body = resp.Body
-			}
-			return err
-		})
+	for page := 1; page <= 1000; page++ {
+		body, err := c.describeClustersPage(ctx, q, page, size)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if body == nil {
-			return nil, errEmpty("cs", "DescribeClustersV1")
-		}
+		p := ClusterPage{PageNumber: page, TotalCount: -1}
 		for _, x := range body.Clusters {
 			if x == nil {
 				continue
 			}
-			out = append(out, *newCluster(clusterFields{
+			p.Clusters = append(p.Clusters, *newCluster(clusterFields{
 				id: x.ClusterId, name: x.Name, region: x.RegionId, state: x.State, typ: x.ClusterType,
 				version: x.CurrentVersion, masterURL: x.MasterUrl, metaData: x.MetaData,
 			}))
 		}
-		total := int64(-1)
+		seen += len(body.Clusters)
+		p.Seen = seen
 		if body.PageInfo != nil && body.PageInfo.TotalCount != nil {
-			total = int64(*body.PageInfo.TotalCount)
+			p.TotalCount = int(*body.PageInfo.TotalCount)
 		}
-		if len(body.Clusters) == 0 || (total >= 0 && int64(len(out)) >= total) ||
-			(total < 0 && len(body.Clusters) < describeClustersPageSize) {
-			break
+		if err := fn(p); err != nil {
+			return err
+		}
+		if len(body.Clusters) == 0 || (p.TotalCount >= 0 && seen >= p.TotalCount) ||
+			(p.TotalCount < 0 && len(body.Clusters) < size) {
+			return nil
 		}
 	}
-	return out, nil
+	return nil
+}
+
+func (c *CS) describeClustersPage(ctx context.Context, q ClusterQuery, page, size int) (*cs.DescribeClustersV1ResponseBody, error) {
+	req := &cs.DescribeClustersV1Request{PageNumber: tea.Int64(int64(page)), PageSize: tea.Int64(int64(size))}
+	if q.RegionID != "" {
+		req.RegionId = tea.String(q.RegionID)
+	}
+	if q.ClusterID != "" {
+		req.ClusterId = tea.String(q.ClusterID)
+	}
+	if q.Name != "" {
+		req.Name = tea.String(q.Name)
+	}
+	var body *cs.DescribeClustersV1ResponseBody
+	err := c.do(ctx, "DescribeClustersV1", true, func(cl *cs.Client) error {
+		resp, err := cl.DescribeClustersV1(req)
+		if err == nil {
+			body = resp.Body
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		return nil, errEmpty("cs", "DescribeClustersV1")
+	}
+	return body, nil
 }
 
 // ModifyClusterRRSA enables or disables RRSA and returns the task id to poll with DescribeTaskInfo.
@@ -235,10 +296,12 @@ func (c *CS) ModifyClusterRRSA(ctx context.Context, id string, enable bool) (str
 	return tea.StringValue(body.TaskId), nil
 }
 
-// Task states reported by DescribeTaskInfo.
+// Task states reported by DescribeTaskInfo. The service reports a failed task as "fail" (the
+// state ack-ram-tool checks for); "failed", "timeout" and "canceled" are taken as failures too.
 const (
 	TaskStateRunning = "running"
 	TaskStateSuccess = "success"
+	TaskStateFail    = "fail"
 	TaskStateFailed  = "failed"
 )
 
@@ -250,15 +313,23 @@ type Task struct {
 	State     string // TaskStateRunning, TaskStateSuccess, TaskStateFailed (other values possible)
 	// Error is the failure reason ("<code>: <message>") when the task failed.
 	Error string
+	// Created and Updated are set by DescribeClusterTasks.
+	Created, Updated time.Time
 }
 
 // Done reports whether the task reached a final state.
 func (t *Task) Done() bool {
 	switch strings.ToLower(t.State) {
-	case TaskStateSuccess, TaskStateFailed, "fail", "succeed", "canceled", "cancelled":
+	case TaskStateSuccess, TaskStateFailed, TaskStateFail, "succeed", "canceled", "cancelled", "timeout":
 		return true
 	}
 	return false
+}
+
+// Succeeded reports whether the task finished successfully.
+func (t *Task) Succeeded() bool {
+	s := strings.ToLower(t.State)
+	return s == TaskStateSuccess || s == "succeed"
 }
 
 // DescribeTaskInfo returns the state of a task.
@@ -294,6 +365,37 @@ func (c *CS) DescribeTaskInfo(ctx context.Context, taskID string) (*Task, error)
 		}
 	}
 	return t, nil
+}
+
+// DescribeClusterTasks returns the most recent tasks of a cluster (up to 50), newest first.
+func (c *CS) DescribeClusterTasks(ctx context.Context, id string) ([]Task, error) {
+	var body *cs.DescribeClusterTasksResponseBody
+	err := c.do(ctx, "DescribeClusterTasks", true, func(cl *cs.Client) error {
+		resp, err := cl.DescribeClusterTasks(tea.String(id), &cs.DescribeClusterTasksRequest{PageSize: tea.Int32(50)})
+		if err == nil {
+			body = resp.Body
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		return nil, errEmpty("cs", "DescribeClusterTasks")
+	}
+	out := make([]Task, 0, len(body.Tasks))
+	for _, x := range body.Tasks {
+		if x == nil {
+			continue
+		}
+		t := Task{TaskID: tea.StringValue(x.TaskId), ClusterID: id, TaskType: tea.StringValue(x.TaskType),
+			State: tea.StringValue(x.State), Created: parseTime(tea.StringValue(x.Created)), Updated: parseTime(tea.StringValue(x.Updated))}
+		if e := x.Error; e != nil {
+			t.Error = strings.TrimPrefix(tea.StringValue(e.Code)+": "+tea.StringValue(e.Message), ": ")
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 // ClusterLog is one line of a cluster's operation log.

@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,14 +77,15 @@ func fourHex(i int) string {
 }
 
 func TestCSRRSATaskAndLogs(t *testing.T) {
-	env := newTestEnv(t)
+	clock := emulatortest.NewClock()
+	env := newTestEnv(t, emulatortest.WithManualClock(clock))
 	ctx := ctxT(t)
 	cs := env.cl.CS
 	taskID, err := cs.ModifyClusterRRSA(ctx, env.info.ClusterID, true)
 	if err != nil || taskID == "" {
 		t.Fatalf("ModifyClusterRRSA = %q, %v", taskID, err)
 	}
-	task := pollTask(t, env, taskID)
+	task := pollTask(t, env, clock, taskID)
 	if task.State != TaskStateSuccess || task.Error != "" || task.ClusterID != env.info.ClusterID {
 		t.Fatalf("task = %+v, want success", *task)
 	}
@@ -105,7 +107,7 @@ func TestCSRRSATaskAndLogs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ModifyClusterRRSA(false): %v", err)
 	}
-	if task = pollTask(t, env, taskID); task.State != TaskStateFailed || task.Error == "" {
+	if task = pollTask(t, env, clock, taskID); task.Succeeded() || task.Error == "" {
 		t.Fatalf("task = %+v, want failed with an error", *task)
 	}
 	logs, err := cs.DescribeClusterLogs(ctx, env.info.ClusterID)
@@ -140,9 +142,11 @@ func TestCSRRSATaskAndLogs(t *testing.T) {
 
 // pollTask polls DescribeTaskInfo until the task finishes; the emulator finishes a task after a
 // fixed number of polls, so no waiting is needed.
-func pollTask(t *testing.T, env *testEnv, id string) *Task {
+// pollTask polls a task, moving the emulator's clock a second per poll, until it is done.
+func pollTask(t *testing.T, env *testEnv, clock *emulatortest.Clock, id string) *Task {
 	t.Helper()
 	for range 50 {
+		clock.Advance(time.Second)
 		task, err := env.cl.CS.DescribeTaskInfo(ctxT(t), id)
 		if err != nil {
 			t.Fatalf("DescribeTaskInfo: %v", err)
@@ -181,7 +185,8 @@ func TestCSUserKubeconfig(t *testing.T) {
 }
 
 func TestCSAddons(t *testing.T) {
-	env := newTestEnv(t)
+	clock := emulatortest.NewClock()
+	env := newTestEnv(t, emulatortest.WithManualClock(clock))
 	ctx := ctxT(t)
 	cs := env.cl.CS
 	before, err := cs.ListClusterAddonInstances(ctx, env.info.ClusterID)
@@ -197,7 +202,7 @@ func TestCSAddons(t *testing.T) {
 	if err != nil || taskID == "" {
 		t.Fatalf("InstallClusterAddons = %q, %v", taskID, err)
 	}
-	if task := pollTask(t, env, taskID); task.State != TaskStateSuccess {
+	if task := pollTask(t, env, clock, taskID); task.State != TaskStateSuccess {
 		t.Fatalf("install task = %+v", *task)
 	}
 	after, err := cs.ListClusterAddonInstances(ctx, env.info.ClusterID)
@@ -244,5 +249,89 @@ func TestCSAddons(t *testing.T) {
 	}
 	if _, err := cs.DescribeClusterAddonsVersion(ctx, "c00000000000000000000000000000000"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("DescribeClusterAddonsVersion(missing) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestCSDescribeClusterTasks(t *testing.T) {
+	clock := emulatortest.NewClock()
+	env := newTestEnv(t, emulatortest.WithManualClock(clock))
+	ctx := ctxT(t)
+	if tasks, err := env.cl.CS.DescribeClusterTasks(ctx, env.info.ClusterID); err != nil || len(tasks) != 0 {
+		t.Fatalf("before any task: %+v, %v", tasks, err)
+	}
+	first, err := env.cl.CS.ModifyClusterRRSA(ctx, env.info.ClusterID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	second, err := env.cl.CS.ModifyClusterRRSA(ctx, env.info.ClusterID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := env.cl.CS.DescribeClusterTasks(ctx, env.info.ClusterID)
+	if err != nil || len(tasks) != 2 {
+		t.Fatalf("tasks = %+v, %v", tasks, err)
+	}
+	if tasks[0].TaskID != second || tasks[0].State != TaskStateRunning || tasks[0].Done() ||
+		tasks[1].TaskID != first || !tasks[1].Succeeded() || !tasks[0].Created.After(tasks[1].Created) || tasks[1].Updated.IsZero() {
+		t.Errorf("tasks = %+v", tasks)
+	}
+	if _, err := env.cl.CS.DescribeClusterTasks(ctx, "c00000000000000000000000000000000"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing cluster: %v", err)
+	}
+}
+
+func TestCSDescribeClustersPagesStreams(t *testing.T) {
+	env := newTestEnv(t, emulatortest.WithConfig(func(c *emulator.Config) { c.Fleet = true }))
+	ctx := ctxT(t)
+	var pages []ClusterPage
+	err := env.cl.CS.DescribeClustersPages(ctx, ClusterQuery{PageSize: 3}, func(p ClusterPage) error {
+		pages = append(pages, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("DescribeClustersPages: %v", err)
+	}
+	var seen []int
+	for _, p := range pages {
+		if p.TotalCount != 8 {
+			t.Fatalf("page %d total %d, want 8", p.PageNumber, p.TotalCount)
+		}
+		seen = append(seen, p.Seen)
+	}
+	if len(pages) != 3 || !slices.Equal(seen, []int{3, 6, 8}) {
+		t.Fatalf("pages seen %v, want [3 6 8]", seen)
+	}
+
+	tests := []struct {
+		name  string
+		q     ClusterQuery
+		names []string
+	}{
+		{"region", ClusterQuery{RegionID: "cn-beijing"}, []string{"prod-web", "batch"}},
+		{"name", ClusterQuery{Name: "prod-web"}, []string{"prod-web", "prod-web"}},
+		{"id", ClusterQuery{ClusterID: env.info.ClusterID}, []string{"demo"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var names []string
+			err := env.cl.CS.DescribeClustersPages(ctx, tt.q, func(p ClusterPage) error {
+				for _, c := range p.Clusters {
+					names = append(names, c.Name)
+				}
+				return nil
+			})
+			if err != nil || !slices.Equal(names, tt.names) {
+				t.Fatalf("names %v, %v; want %v", names, err, tt.names)
+			}
+		})
+	}
+
+	// An error from the callback stops the walk: no further page is fetched.
+	before := env.srv.Calls("cs", "DescribeClustersV1")
+	stop := errors.New("stop")
+	err = env.cl.CS.DescribeClustersPages(ctx, ClusterQuery{PageSize: 2}, func(ClusterPage) error { return stop })
+	if !errors.Is(err, stop) || env.srv.Calls("cs", "DescribeClustersV1") != before+1 {
+		t.Fatalf("err %v after %d calls, want stop after 1", err, env.srv.Calls("cs", "DescribeClustersV1")-before)
 	}
 }

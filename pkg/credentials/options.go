@@ -39,7 +39,8 @@ const (
 
 // Credential types accepted by --credential-type. The empty string (or
 // "auto") walks the default chain: environment, aliyun CLI config,
-// credentials INI file. ECS instance metadata is only ever used when asked
+// credentials INI file. ack-ram-tool's "imds" and "ecs-role" select
+// TypeECSMetadata. ECS instance metadata is only ever used when asked
 // for, because silently falling back to it off-ECS means a long network
 // timeout and, on ECS, a surprising identity.
 const (
@@ -108,7 +109,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.RoleSessionName, "role-session-name", o.RoleSessionName,
 		"Session name for --role-arn (env "+EnvRoleSessionName+", then "+EnvAlibabaCloudRoleSession+"; default "+DefaultRoleSessionName+")")
 	fs.StringVar(&o.CredentialType, "credential-type", o.CredentialType,
-		"Use only this credential source: "+strings.Join(CredentialTypes(), ", ")+" (env "+EnvCredentialType+", "+EnvAckRAMToolCredentialType+")")
+		"Use only this credential source: "+strings.Join(CredentialTypes(), ", ")+"; ack-ram-tool's imds and ecs-role mean "+TypeECSMetadata+" (env "+EnvCredentialType+", "+EnvAckRAMToolCredentialType+")")
 }
 
 // lookup returns the environment lookup function in effect.
@@ -183,7 +184,9 @@ func normalizeType(t string) string {
 		return TypeAliyunCLI
 	case TypeCredentialsFile, "ini", "profile", "credentials":
 		return TypeCredentialsFile
-	case TypeECSMetadata, "ecs", "ecs-ram-role", "ecsramrole", "instance-metadata":
+	case TypeECSMetadata, "ecs", "ecs-ram-role", "ecsramrole", "instance-metadata",
+		// ack-ram-tool's names, which it writes into kubeconfig exec args.
+		"imds", "ecs-role":
 		return TypeECSMetadata
 	}
 	return t // unknown: reported by Resolve with the list of valid values

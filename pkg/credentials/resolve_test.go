@@ -201,6 +201,9 @@ func TestResolvePrecedenceAndFlags(t *testing.T) {
 		{name: "--credential-type credentials-file skips env and CLI", env: envAK, files: all, opts: func(o *Options, _ string) { o.CredentialType = "credentials-file" }, wantAK: "LTAIini", static: true},
 		{name: "ACK_RAM_TOOL_CREDENTIAL_TYPE", env: with(envAK, EnvAckRAMToolCredentialType, "ini"), files: all, wantAK: "LTAIini", static: true},
 		{name: "--credential-type ecs-metadata", env: envAK, files: all, opts: func(o *Options, _ string) { o.CredentialType = "ecs-metadata" }, wantAK: "STS.ecs", wantSrc: []string{"ecs-metadata"}, wantECS: 1},
+		// ack-ram-tool writes these two into kubeconfig exec args.
+		{name: "--credential-type imds (ack-ram-tool)", env: envAK, files: all, opts: func(o *Options, _ string) { o.CredentialType = "imds" }, wantAK: "STS.ecs", wantSrc: []string{"ecs-metadata"}, wantECS: 1},
+		{name: "--credential-type ecs-role (ack-ram-tool)", env: envAK, files: all, opts: func(o *Options, _ string) { o.CredentialType = "ECS-Role" }, wantAK: "STS.ecs", wantSrc: []string{"ecs-metadata"}, wantECS: 1},
 		{name: "--role-arn on top of env", env: envAK, opts: func(o *Options, _ string) { o.RoleARN, o.RoleSessionName = roleB, "me" },
 			wantAK: "STS.role-b.1", wantSrc: []string{"environment ALIBABA_CLOUD_ACCESS_KEY_ID", "then AssumeRole " + roleB},
 			wantSTS: []fakeCall{{action: "AssumeRole", roleARN: roleB, baseAK: "LTAIenv", session: "me"}}},

@@ -54,6 +54,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		c, _ := s.Cluster(id)
 		writeJSON(w, 200, "", c)
+	case p == "/_emulator/clusters" && r.Method == http.MethodPost:
+		s.adminAddCluster(w, body)
+	case strings.HasPrefix(p, "/_emulator/clusters/") && r.Method == http.MethodDelete:
+		s.adminDeleteCluster(w, strings.TrimPrefix(p, "/_emulator/clusters/"))
 	case p == "/_emulator/users" && r.Method == http.MethodPost:
 		var in struct {
 			AccountID string `json:"accountId"`
@@ -78,6 +82,32 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	default:
 		adminError(w, http.StatusNotFound, "unknown admin endpoint "+r.Method+" "+p)
 	}
+}
+
+// adminAddCluster adds the cluster in body (JSON Cluster; accountId defaults to the first account).
+func (s *Server) adminAddCluster(w http.ResponseWriter, body []byte) {
+	var c Cluster
+	if err := json.Unmarshal(body, &c); err != nil {
+		adminError(w, http.StatusBadRequest, "cluster: "+err.Error())
+		return
+	}
+	if c.AccountID == "" {
+		c.AccountID = s.Info().AccountID
+	}
+	if err := s.AddCluster(c); err != nil {
+		adminError(w, http.StatusConflict, err.Error())
+		return
+	}
+	added, _ := s.Cluster(c.ID)
+	writeJSON(w, 200, "", added)
+}
+
+func (s *Server) adminDeleteCluster(w http.ResponseWriter, id string) {
+	if err := s.DeleteCluster(id); err != nil {
+		adminError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	writeJSON(w, 200, "", map[string]string{})
 }
 
 func adminError(w http.ResponseWriter, status int, msg string) {

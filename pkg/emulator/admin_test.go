@@ -184,7 +184,7 @@ clusters:
 		t.Errorf("seeded role = %+v %v", r, ok)
 	}
 	c, _ := srv.Cluster(in.ClusterID)
-	if c.RRSA.OIDCArn != "acs:ram::1234567890123456:oidc-provider/ack-rrsa-"+in.ClusterID || c.RRSA.Issuer != "https://kubernetes.default.svc" {
+	if c.RRSA.OIDCArn != "acs:ram::1234567890123456:oidc-provider/ack-rrsa-"+in.ClusterID || c.RRSA.Issuer != emulator.DefaultIssuer(in.ClusterID) {
 		t.Errorf("seeded RRSA = %+v", c.RRSA)
 	}
 	b, err := readFile(dir + "/info.json")

@@ -25,18 +25,6 @@ var knownAddons = map[string]string{
 	"logtail-ds":               "v1.7.1.0-aliyun",
 }
 
-// task is an asynchronous CS operation (ModifyCluster enable_rrsa, InstallClusterAddons).
-type task struct {
-	id, clusterID, typ string
-	polls, target      int
-	fail               bool
-	state              string // running, success, failed
-	errMsg             string
-	created, updated   time.Time
-	describe           string
-	apply              func(c *Cluster)
-}
-
 type csRoute struct {
 	action string
 	id     string // cluster or task id from the path
@@ -62,6 +50,10 @@ func routeCS(method, path string) (csRoute, bool) {
 		return csRoute{action: "DescribeClusterLogs", id: seg[1]}, true
 	case method == "GET" && n == 4 && seg[0] == "clusters" && seg[2] == "components" && seg[3] == "version":
 		return csRoute{action: "DescribeClusterAddonsVersion", id: seg[1]}, true
+	case method == "GET" && n == 1 && seg[0] == "clusters":
+		return csRoute{action: "DescribeClusters"}, true
+	case method == "GET" && n == 3 && seg[0] == "clusters" && seg[2] == "tasks":
+		return csRoute{action: "DescribeClusterTasks", id: seg[1]}, true
 	case method == "GET" && n == 3 && seg[0] == "clusters" && seg[2] == "addon_instances":
 		return csRoute{action: "ListClusterAddonInstances", id: seg[1]}, true
 	case method == "POST" && n == 4 && seg[0] == "clusters" && seg[2] == "components" && seg[3] == "install":
@@ -109,6 +101,10 @@ func (s *Server) serveCS(req *request) (any, *apiError) {
 		return s.csInstallAddons(req, rt.id)
 	case "DescribeClusterAddonInstance":
 		return s.csDescribeAddonInstance(req, rt.id, rt.extra)
+	case "DescribeClusters":
+		return s.csDescribeClusters(req)
+	case "DescribeClusterTasks":
+		return s.csDescribeClusterTasks(req, rt.id)
 	}
 	return nil, newErr(404, "InvalidAction.NotFound", "Specified api is not found.")
 }
@@ -178,13 +174,6 @@ func (s *Server) csDescribeClusterDetail(req *request, id string) (any, *apiErro
 	if e != nil {
 		return nil, e
 	}
-	// A client waiting for the cluster to return to "running" may only poll the cluster; count
-	// that as a poll of its running task so the task still finishes.
-	for _, t := range s.tasks {
-		if t.clusterID == id && t.state == "running" {
-			s.advanceTask(t)
-		}
-	}
 	return s.clusterJSON(c), nil
 }
 
@@ -239,56 +228,7 @@ func (s *Server) csDescribeClustersV1(req *request) (any, *apiError) {
 }
 
 // appendLog adds a cluster log line. Caller holds s.mu.
-func (s *Server) appendLog(c *Cluster, level, msg string) {
-	s.logSeq++
-	c.Logs = append(c.Logs, ClusterLog{ID: s.logSeq, Created: fmtCSTime(s.now()), Message: "[" + level + "] " + msg})
-}
-
-// startTask creates a task on a running cluster and puts the cluster in "updating". Caller holds s.mu.
-func (s *Server) startTask(c *Cluster, typ, describe string, apply func(*Cluster)) (*task, *apiError) {
-	if c.State != "running" {
-		return nil, newErr(400, "ErrorClusterStatus", "The cluster %s is in state %q; wait until it is running.", c.ID, c.State)
-	}
-	hex, err := randomHex(12)
-	if err != nil {
-		return nil, newErr(500, "InternalError", "%v", err)
-	}
-	now := s.now()
-	t := &task{id: "T-" + hex, clusterID: c.ID, typ: typ, target: c.TaskPolls, fail: c.FailNextTask,
-		state: "running", created: now, updated: now, describe: describe, apply: apply}
-	c.FailNextTask = false
-	c.State = "updating"
-	s.tasks[t.id] = t
-	s.appendLog(c, "INFO", "Start to "+describe+" (task "+t.id+")")
-	return t, nil
-}
-
-// advanceTask counts one poll and finishes the task after TaskPolls polls. Caller holds s.mu.
-func (s *Server) advanceTask(t *task) {
-	if t.state != "running" {
-		return
-	}
-	t.polls++
-	if t.polls <= t.target {
-		return
-	}
-	t.updated = s.now()
-	c := s.clusters[t.clusterID]
-	if c == nil {
-		t.state, t.errMsg = "failed", "cluster deleted"
-		return
-	}
-	c.State = "running"
-	if t.fail {
-		t.state = "failed"
-		t.errMsg = "emulated failure: " + t.describe + " failed"
-		s.appendLog(c, "ERROR", "Failed to "+t.describe+": "+t.errMsg)
-		return
-	}
-	t.apply(c)
-	t.state = "success"
-	s.appendLog(c, "INFO", "Succeeded to "+t.describe)
-}
+func (s *Server) appendLog(c *Cluster, level, msg string) { s.appendLogAt(c, s.now(), level, msg) }
 
 func (s *Server) csModifyCluster(req *request, id string) (any, *apiError) {
 	var body map[string]json.RawMessage
@@ -358,7 +298,6 @@ func (s *Server) csDescribeTaskInfo(req *request, id string) (any, *apiError) {
 	if !ok {
 		return nil, newErr(404, "ErrorTaskNotFound", "The specified task %s is not found.", id)
 	}
-	s.advanceTask(t)
 	out := map[string]any{
 		"task_id":       t.id,
 		"cluster_id":    t.clusterID,
@@ -370,7 +309,7 @@ func (s *Server) csDescribeTaskInfo(req *request, id string) (any, *apiError) {
 		"target":        map[string]any{"id": t.clusterID, "type": "cluster"},
 		"task_result":   []any{map[string]any{"data": t.describe, "status": t.state}},
 	}
-	if t.state == "failed" {
+	if t.state == taskFail {
 		out["error"] = map[string]any{"code": "TaskFailed", "message": t.errMsg}
 	}
 	return out, nil
@@ -483,28 +422,6 @@ func (s *Server) csUserKubeconfig(req *request, id string) (any, *apiError) {
 		return nil, newErr(500, "InternalError", "encode kubeconfig: %v", err)
 	}
 	return map[string]any{"config": string(y), "expiration": exp.Format(rpcTimeFormat)}, nil
-}
-
-func (s *Server) csAddonsVersion(req *request, id string) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, e := s.clusterFor(req, id)
-	if e != nil {
-		return nil, e
-	}
-	out := map[string]any{}
-	for _, a := range c.Addons {
-		latest := knownAddons[a.Name]
-		next := ""
-		if latest != "" && latest != a.Version {
-			next = latest
-		}
-		out[a.Name] = map[string]any{
-			"component_name": a.Name, "version": a.Version, "next_version": next,
-			"can_upgrade": next != "", "required": false, "changed": "", "message": "", "exist": true,
-		}
-	}
-	return out, nil
 }
 
 func (s *Server) csListAddonInstances(req *request, id string) (any, *apiError) {

@@ -104,29 +104,34 @@ func TestDescribeClusters(t *testing.T) {
 	}
 }
 
-// pollTask polls DescribeTaskInfo until the task is no longer running and returns the final task
-// and the number of polls that reported running.
-func pollTask(t *testing.T, cl *cs.Client, id string) (*cs.DescribeTaskInfoResponseBody, int) {
+// taskState returns the state of a task as DescribeTaskInfo reports it.
+func taskState(t *testing.T, cl *cs.Client, id string) *cs.DescribeTaskInfoResponseBody {
 	t.Helper()
-	running := 0
-	for range 20 {
-		resp, err := cl.DescribeTaskInfo(tea.String(id))
-		if err != nil {
-			t.Fatalf("DescribeTaskInfo: %v", err)
-		}
-		if tea.StringValue(resp.Body.State) != "running" {
-			return resp.Body, running
-		}
-		running++
+	resp, err := cl.DescribeTaskInfo(tea.String(id))
+	if err != nil {
+		t.Fatalf("DescribeTaskInfo: %v", err)
 	}
-	t.Fatalf("task %s still running after 20 polls", id)
-	return nil, 0
+	return resp.Body
+}
+
+// runTask polls a task a few times (it must stay running: polls do not move it), then moves the
+// clock past its duration and returns the final state.
+func runTask(t *testing.T, cl *cs.Client, clock *emulatortest.Clock, id string, d time.Duration) *cs.DescribeTaskInfoResponseBody {
+	t.Helper()
+	for range 3 {
+		if st := tea.StringValue(taskState(t, cl, id).State); st != "running" {
+			t.Fatalf("task %s is %q before its time", id, st)
+		}
+	}
+	clock.Advance(d)
+	return taskState(t, cl, id)
 }
 
 func TestModifyClusterRRSA(t *testing.T) {
 	seed := seedWith(t)
-	seed.Clusters[0].TaskPolls = 2
-	srv := emulatortest.Start(t, emulatortest.WithSeed(seed))
+	seed.Clusters[0].TaskDuration = emulator.Duration(time.Minute)
+	clock := emulatortest.NewClock()
+	srv := emulatortest.Start(t, emulatortest.WithSeed(seed), emulatortest.WithManualClock(clock))
 	in := srv.Info()
 	cl := newCS(t, in, adminCreds(in), nil)
 
@@ -145,9 +150,9 @@ func TestModifyClusterRRSA(t *testing.T) {
 	if errCode(t, err) != "ErrorClusterStatus" {
 		t.Errorf("second modify while updating: %v", err)
 	}
-	task, running := pollTask(t, cl, taskID)
-	if tea.StringValue(task.State) != "success" || running != 2 {
-		t.Errorf("task state %q after %d running polls, want success after 2", tea.StringValue(task.State), running)
+	task := runTask(t, cl, clock, taskID, time.Minute)
+	if tea.StringValue(task.State) != "success" {
+		t.Errorf("task state %q a minute later, want success", tea.StringValue(task.State))
 	}
 	d, err := cl.DescribeClusterDetail(tea.String(in.ClusterID))
 	if err != nil {
@@ -156,7 +161,7 @@ func TestModifyClusterRRSA(t *testing.T) {
 	r := rrsaOf(t, tea.StringValue(d.Body.MetaData))
 	wantArn := "acs:ram::" + in.AccountID + ":oidc-provider/ack-rrsa-" + in.ClusterID
 	if tea.StringValue(d.Body.State) != "running" || r["enabled"] != true || r["oidc_arn"] != wantArn ||
-		r["oidc_name"] != "ack-rrsa-"+in.ClusterID || r["audience"] != "sts.aliyuncs.com" || r["issuer"] != "https://kubernetes.default.svc" {
+		r["oidc_name"] != "ack-rrsa-"+in.ClusterID || r["audience"] != "sts.aliyuncs.com" || r["issuer"] != emulator.DefaultIssuer(in.ClusterID) {
 		t.Errorf("after enable: state %q RRSAConfig %v", tea.StringValue(d.Body.State), r)
 	}
 
@@ -168,8 +173,9 @@ func TestModifyClusterRRSA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, _ = pollTask(t, cl, tea.StringValue(mr.Body.TaskId))
-	if tea.StringValue(task.State) != "failed" || task.Error == nil || tea.StringValue(task.Error.Message) == "" {
+	task = runTask(t, cl, clock, tea.StringValue(mr.Body.TaskId), time.Minute)
+	// "fail" is the state ack-ram-tool recognises as a failed task.
+	if tea.StringValue(task.State) != "fail" || task.Error == nil || tea.StringValue(task.Error.Message) == "" {
 		t.Errorf("failing task = %s", task.String())
 	}
 	if c, _ := srv.Cluster(in.ClusterID); !c.RRSA.Enabled || c.State != "running" || c.FailNextTask {
@@ -188,7 +194,7 @@ func TestModifyClusterRRSA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if task, _ = pollTask(t, cl, tea.StringValue(mr.Body.TaskId)); tea.StringValue(task.State) != "success" {
+	if task = runTask(t, cl, clock, tea.StringValue(mr.Body.TaskId), time.Minute); tea.StringValue(task.State) != "success" {
 		t.Errorf("disable task = %s", task.String())
 	}
 	if c, _ := srv.Cluster(in.ClusterID); c.RRSA.Enabled {
@@ -265,7 +271,8 @@ func TestUserKubeconfig(t *testing.T) {
 }
 
 func TestAddons(t *testing.T) {
-	srv := emulatortest.Start(t)
+	clock := emulatortest.NewClock()
+	srv := emulatortest.Start(t, emulatortest.WithManualClock(clock))
 	in := srv.Info()
 	cl := newCS(t, in, adminCreds(in), nil)
 	li, err := cl.ListClusterAddonInstances(tea.String(in.ClusterID))
@@ -283,12 +290,7 @@ func TestAddons(t *testing.T) {
 	if c, _ := srv.Cluster(in.ClusterID); c.State != "updating" {
 		t.Errorf("state = %q during install", c.State)
 	}
-	// The SDK discards the install answer; find the task through the cluster detail polls.
-	for range 5 {
-		if _, err := cl.DescribeClusterDetail(tea.String(in.ClusterID)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	clock.Advance(time.Minute)
 	li, err = cl.ListClusterAddonInstances(tea.String(in.ClusterID))
 	if err != nil || len(li.Body.Addons) != 1 || tea.StringValue(li.Body.Addons[0].Name) != "ack-pod-identity-webhook" ||
 		tea.StringValue(li.Body.Addons[0].State) != "active" {

@@ -34,6 +34,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Clock is the emulator's notion of now (timestamps, expirations). Nil means time.Now.
 	Clock func() time.Time
+	// Fleet adds FleetClusters of the seed's first account: clusters in several regions, a name
+	// used twice and clusters that are not running.
+	Fleet bool
 }
 
 // Info describes a running emulator; cmd/ack-emulator prints it as one JSON line.
@@ -56,6 +59,12 @@ type Info struct {
 	ClusterID string `json:"clusterId"`
 	// RegionID is the first cluster's region.
 	RegionID string `json:"regionId"`
+	// ServiceAccountIssuer is the first cluster's service account token issuer, and
+	// ServiceAccountKeyFile its first service-account key file: a kube-apiserver started with
+	// --service-account-issuer and --service-account-signing-key-file set to them issues tokens
+	// the emulator's STS accepts for RRSA (when the file is a private key, as generated ones are).
+	ServiceAccountIssuer  string `json:"serviceAccountIssuer,omitempty"`
+	ServiceAccountKeyFile string `json:"serviceAccountKeyFile,omitempty"`
 	// AdminToken authorises /_emulator/ endpoints (header X-Emulator-Admin).
 	AdminToken string `json:"adminToken"`
 }
@@ -181,6 +190,11 @@ func (s *Server) init() error {
 		if seed, err = s.defaultSeed(); err != nil {
 			return err
 		}
+	}
+	if s.cfg.Fleet && len(seed.Accounts) > 0 {
+		withFleet := *seed
+		withFleet.Clusters = append(append([]ClusterSeed(nil), seed.Clusters...), FleetClusters(seed.Accounts[0].ID)...)
+		seed = &withFleet
 	}
 	if err := s.loadSeed(seed); err != nil {
 		return err

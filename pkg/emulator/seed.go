@@ -2,10 +2,12 @@ package emulator
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"os"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -127,7 +129,10 @@ type Cluster struct {
 	ServiceAccountKeyFiles []string `json:"serviceAccountKeyFiles,omitempty"`
 	// RRSA is the RRSA state (meta_data.RRSAConfig).
 	RRSA RRSAConfig `json:"rrsa"`
-	// TaskPolls is how many DescribeTaskInfo polls report "running" before a task finishes.
+	// TaskDuration is how long a cluster task (enable/disable RRSA, add-on install) runs, by the
+	// emulator's clock, whatever clients poll (default 2s).
+	TaskDuration Duration `json:"taskDuration,omitempty"`
+	// TaskPolls is kept for older seeds: without TaskDuration, a task runs one second per poll.
 	TaskPolls int `json:"taskPolls,omitempty"`
 	// FailNextTask makes the next task fail (then resets to false).
 	FailNextTask bool `json:"failNextTask,omitempty"`
@@ -173,6 +178,30 @@ type ClusterLog struct {
 	Message string `json:"message"`
 }
 
+// Duration is a time.Duration written in seeds as a Go duration string ("2s", "1m30s").
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"2s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("invalid duration %q: want a non-negative Go duration such as \"2s\"", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultIssuer is the service account token issuer a cluster gets when its seed names none; the
+// kube-apiserver of `make demo-up` uses the same one.
+func DefaultIssuer(clusterID string) string { return "https://oidc-ack.emulator.invalid/" + clusterID }
+
 // ParseSeed parses a YAML or JSON seed.
 func ParseSeed(data []byte) (*Seed, error) {
 	var s Seed
@@ -196,7 +225,8 @@ func LoadSeed(path string) (*Seed, error) {
 }
 
 // DefaultSeed returns a fresh random seed: one account, an admin RAM user with one access key, and
-// one running cluster in cn-hangzhou with RRSA disabled.
+// one running cluster in cn-hangzhou with RRSA disabled but ready to enable: the emulator gives
+// it service-account signing keys (see Info.ServiceAccountKeyFile) and DefaultIssuer.
 func DefaultSeed() (*Seed, error) {
 	acct, err := randomDigits(16, "1")
 	if err != nil {
@@ -226,8 +256,7 @@ func DefaultSeed() (*Seed, error) {
 			RegionID:             "cn-hangzhou",
 			State:                "running",
 			APIServerURL:         "https://127.0.0.1:6443",
-			ServiceAccountIssuer: "https://kubernetes.default.svc",
-			TaskPolls:            1,
+			ServiceAccountIssuer: DefaultIssuer("c" + cid),
 		}},
 	}, nil
 }

@@ -113,7 +113,10 @@ func (s *Server) buildInfo(addr string) Info {
 	}
 	if len(s.clusterOrder) > 0 {
 		c := s.clusters[s.clusterOrder[0]]
-		in.ClusterID, in.RegionID = c.ID, c.RegionID
+		in.ClusterID, in.RegionID, in.ServiceAccountIssuer = c.ID, c.RegionID, c.ServiceAccountIssuer
+		if len(c.ServiceAccountKeyFiles) > 0 {
+			in.ServiceAccountKeyFile = c.ServiceAccountKeyFiles[0]
+		}
 	}
 	return in
 }
@@ -272,6 +275,10 @@ func (s *Server) serveAPI(rw http.ResponseWriter, req *request) int {
 		s.writeError(w, r, req.style, req.reqID, newErr(400, "InvalidParameter", "cannot read request body: %v", err))
 		return w.status
 	}
+	// Cluster tasks progress with the clock, whatever the request is.
+	s.mu.Lock()
+	s.settleTasks()
+	s.mu.Unlock()
 	req.body = body
 	var resp any
 	var apiErr *apiError

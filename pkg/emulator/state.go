@@ -280,10 +280,13 @@ func (s *Server) addCluster(c *Cluster) error {
 		c.APIServerURL = "https://127.0.0.1:6443"
 	}
 	if c.ServiceAccountIssuer == "" {
-		c.ServiceAccountIssuer = "https://kubernetes.default.svc"
+		c.ServiceAccountIssuer = DefaultIssuer(c.ID)
 	}
 	if c.RRSA.Enabled {
 		fillRRSA(c)
+	}
+	if err := s.fillClusterKeys(c); err != nil {
+		return err
 	}
 	var ca *CA
 	switch {
@@ -433,6 +436,18 @@ func (s *Server) Role(accountID, name string) (Role, bool) {
 	return out, true
 }
 
+// CreateRole adds a role with the given trust policy to an account (created if missing), as a
+// seed role would be; the policy must be valid.
+func (s *Server) CreateRole(accountID, name, trustPolicy string) (Role, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, apiErr := s.createRole(s.account(accountID), name, "", trustPolicy, "", 0)
+	if apiErr != nil {
+		return Role{}, fmt.Errorf("create role %s: %s", name, apiErr.Message)
+	}
+	return *r, nil
+}
+
 // SetRoleTrustPolicy replaces a role's trust policy directly, bypassing the API (to simulate a
 // concurrent writer). The document must be valid.
 func (s *Server) SetRoleTrustPolicy(accountID, name, doc string) error {
@@ -458,6 +473,7 @@ func (s *Server) SetRoleTrustPolicy(accountID, name, doc string) error {
 func (s *Server) Cluster(id string) (Cluster, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleTasks()
 	c, ok := s.clusters[id]
 	if !ok {
 		return Cluster{}, false
@@ -469,6 +485,7 @@ func (s *Server) Cluster(id string) (Cluster, bool) {
 func (s *Server) UpdateCluster(id string, fn func(*Cluster)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settleTasks()
 	c, ok := s.clusters[id]
 	if !ok {
 		return fmt.Errorf("cluster %s not found", id)

@@ -39,7 +39,7 @@ func DiscoverClusterID(ctx context.Context, rawConfig clientcmdapi.Config, conte
 		contextName = rawConfig.CurrentContext
 	}
 	if contextName == "" {
-		return "", "", errors.New("no kube context: the kubeconfig has no current-context; pass --context or --cluster-id")
+		return "", "", errors.New("the kubeconfig has no current context: pass --context NAME or run `kubectl config use-context NAME`")
 	}
 	kctx, ok := rawConfig.Contexts[contextName]
 	if !ok || kctx == nil {

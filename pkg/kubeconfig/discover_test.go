@@ -61,7 +61,9 @@ func TestDiscoverClusterID(t *testing.T) {
 		{name: "config map error", ctxName: "dev", cfg: configWith("dev", nil),
 			cm: func(context.Context) (map[string]string, error) { return nil, errors.New("forbidden") }, wantErr: "forbidden"},
 		{name: "unknown context", ctxName: "nope", cfg: configWith("dev", nil), cm: noCM, wantErr: "not found"},
-		{name: "no current context", ctxName: "", cfg: *clientcmdapi.NewConfig(), cm: noCM, wantErr: "no current-context"},
+		{name: "no current context", ctxName: "", cfg: *clientcmdapi.NewConfig(), cm: noCM, wantErr: "the kubeconfig has no current context: pass --context NAME"},
+		{name: "foreign plugin -c ignored", ctxName: "dev",
+			cfg: configWith("dev", &clientcmdapi.ExecConfig{Command: "/usr/bin/other-plugin", Args: []string{"-c", testID}}), cm: noCM, wantErr: "no exec credential"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,6 +26,8 @@ type RoleMapping struct {
 	RoleARN  string   `json:"roleARN"`
 	Username string   `json:"username"`
 	Groups   []string `json:"groups,omitempty"`
+	// AllowAnyAccount must be true for an ARN pattern with a wildcard account id.
+	AllowAnyAccount bool `json:"allowAnyAccount,omitempty"`
 }
 
 // UserMapping maps a RAM user (ARN or glob) to a username and groups (templates).
@@ -33,6 +35,8 @@ type UserMapping struct {
 	UserARN  string   `json:"userARN"`
 	Username string   `json:"username"`
 	Groups   []string `json:"groups,omitempty"`
+	// AllowAnyAccount must be true for an ARN pattern with a wildcard account id.
+	AllowAnyAccount bool `json:"allowAnyAccount,omitempty"`
 }
 
 // AccountMapping maps every identity of an account. In the file it is either a bare account id
@@ -88,7 +92,7 @@ func (c StaticConfig) Rules() ([]Rule, error) {
 			errs = append(errs, fmt.Errorf("mapRoles[%d]: roleARN %q is not a role ARN (acs:ram::<account>:role/<name>)", i, m.RoleARN))
 			continue
 		}
-		add(Rule{Source: SourceMapRoles, ARN: m.RoleARN, Username: m.Username, Groups: m.Groups}, "mapRoles", i)
+		add(Rule{Source: SourceMapRoles, ARN: m.RoleARN, Username: m.Username, Groups: m.Groups, AllowAnyAccount: m.AllowAnyAccount}, "mapRoles", i)
 	}
 	for i, m := range c.MapUsers {
 		if m.UserARN == "" {
@@ -99,7 +103,7 @@ func (c StaticConfig) Rules() ([]Rule, error) {
 			errs = append(errs, fmt.Errorf("mapUsers[%d]: userARN %q is not a user or root ARN", i, m.UserARN))
 			continue
 		}
-		add(Rule{Source: SourceMapUsers, ARN: m.UserARN, Username: m.Username, Groups: m.Groups}, "mapUsers", i)
+		add(Rule{Source: SourceMapUsers, ARN: m.UserARN, Username: m.Username, Groups: m.Groups, AllowAnyAccount: m.AllowAnyAccount}, "mapUsers", i)
 	}
 	for i, m := range c.MapAccounts {
 		if m.AccountID == "" {

@@ -76,7 +76,18 @@ type Rule struct {
 	Groups []string
 	// Account maps every identity of this account id; used only when ARN is empty.
 	Account string
+	// AllowAnyAccount lets ARN have a wildcard in its account id, matching identities of every
+	// Alibaba Cloud account; without it such a rule is invalid (see ErrAnyAccount).
+	AllowAnyAccount bool
 }
+
+// ErrAnyAccount is wrapped by the validation error of a rule whose ARN pattern has a wildcard
+// account id ("acs:ram::*:..." or "?" in the account) without AllowAnyAccount.
+var ErrAnyAccount = errors.New("the ARN pattern matches every Alibaba Cloud account")
+
+// AnyAccount reports whether the rule matches identities of any account: an ARN pattern with a
+// wildcard account id that the rule opted in to.
+func (r Rule) AnyAccount() bool { return r.AllowAnyAccount && r.ARN != "" && arn.AccountIsGlob(r.ARN) }
 
 // Result is the mapping chosen for an identity.
 type Result struct {
@@ -97,6 +108,11 @@ func (r Rule) Validate() error {
 	case r.ARN != "":
 		if err := arn.ValidatePattern(r.ARN); err != nil {
 			return fmt.Errorf("rule from %s: %w", r.Source, err)
+		}
+		if arn.AccountIsGlob(r.ARN) && !r.AllowAnyAccount {
+			return fmt.Errorf("rule from %s: %w: %s has a wildcard in its account id, so identities of accounts you do not control match it too; "+
+				"write the account id, or opt in with allowAnyAccount: true (spec.allowAnyAccount of a RAMIdentityMapping, "+
+				"kubectl ack-map add --allow-any-account)", r.Source, ErrAnyAccount, r.ARN)
 		}
 		if r.Username == "" {
 			return fmt.Errorf("rule from %s for %s: username is required", r.Source, r.ARN)

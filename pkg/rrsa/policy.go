@@ -1,11 +1,19 @@
 // Package rrsa models RAM role trust policies for RRSA (RAM Roles for Service Accounts) in ACK
-// clusters: it builds the trust statement that lets a Kubernetes service account assume a role
-// through the cluster's OIDC provider, merges it into an existing trust policy, removes it again,
-// lists which service accounts a policy trusts and renders diffs for review.
+// clusters and holds the RRSA use cases below the command line:
 //
-// The package is pure: it never talks to the network. Statements that do not belong to the
-// cluster's OIDC provider ("foreign" statements) are kept byte for byte (modulo JSON whitespace),
-// so that merging never rewrites what other tools or people put in the policy.
+//   - the policy model: build the trust statement that lets a Kubernetes service account assume a
+//     role through the cluster's OIDC provider (one statement per association, in the shape
+//     ack-ram-tool writes and recognises), merge it into a trust policy, remove it again, list
+//     which service accounts a policy trusts and render diffs for review;
+//   - the matcher (Evaluate): does a policy let service account NS/SA of a cluster in, and if
+//     not, which statement came closest and what differs;
+//   - the guarded trust-policy change (TrustEditor) behind the small RoleStore interface that
+//     *cloud.RAM satisfies: read, edit, show, confirm, re-read, write, read back;
+//   - the Kubernetes side: access checks and the service account annotation.
+//
+// The policy functions are pure. Statements that do not belong to the cluster's OIDC provider
+// ("foreign" statements) are kept byte for byte (modulo JSON whitespace), so that changing a
+// policy never rewrites what other tools or people put in it. Nothing here prints or exits.
 package rrsa
 
 import (

@@ -3,6 +3,7 @@ package token_test
 import (
 	"encoding/base64"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -78,11 +79,17 @@ func checkParse(t *testing.T, tok string) {
 			}
 		}
 	}
-	rest, ok := strings.CutPrefix(h["authorization"], token.Algorithm+" Credential="+req.AccessKeyID+",SignedHeaders=")
-	if !ok || req.AccessKeyID == "" {
+	// Parse accepts the three Authorization fields in any order.
+	rest, ok := strings.CutPrefix(h["authorization"], token.Algorithm+" ")
+	fields := map[string]string{}
+	for _, f := range strings.Split(rest, ",") {
+		k, v, _ := strings.Cut(f, "=")
+		fields[k] = v
+	}
+	if !ok || req.AccessKeyID == "" || fields["Credential"] != req.AccessKeyID || len(fields) != 3 {
 		t.Fatalf("accepted Authorization %q for key %q", h["authorization"], req.AccessKeyID)
 	}
-	signedList, _, _ := strings.Cut(rest, ",")
+	signedList := fields["SignedHeaders"]
 	signed := map[string]bool{}
 	for _, n := range strings.Split(signedList, ";") {
 		signed[n] = true
@@ -97,6 +104,24 @@ func checkParse(t *testing.T, tok string) {
 	}
 	if req.Date.Before(testNow.Add(-token.ServerValidity)) || req.Date.After(testNow.Add(token.MaxClockSkew)) {
 		t.Fatalf("accepted date %v", req.Date)
+	}
+	checkIdentityKey(t, req, signed)
+}
+
+// checkIdentityKey asserts that the identity key ignores the user-agent exactly when it is not
+// signed, and always covers the signature.
+func checkIdentityKey(t *testing.T, req *token.Request, signed map[string]bool) {
+	key := req.IdentityKey()
+	variant := *req
+	variant.Headers = maps.Clone(req.Headers)
+	variant.Headers["user-agent"] = req.Headers["user-agent"] + "-variant"
+	if same := variant.IdentityKey() == key; same == signed["user-agent"] {
+		t.Fatalf("identity key same=%v for another user-agent, signed=%v", same, signed["user-agent"])
+	}
+	variant.Headers = maps.Clone(req.Headers)
+	variant.Headers["authorization"] += "0"
+	if variant.IdentityKey() == key {
+		t.Fatal("identity key ignores the signature")
 	}
 }
 

@@ -42,6 +42,20 @@ const (
 	certMarginFloor  = 5 * time.Minute
 )
 
+// longLivedWarning explains --expiration 0, which ack-ram-tool uses to ask for a certificate
+// that is not temporary.
+const longLivedWarning = "--expiration 0 asks CS for a long-lived client certificate instead of a temporary one: " +
+	"CS decides its lifetime (years) and it stays valid until then, even after this identity loses access; " +
+	"prefer a lifetime such as --expiration 3h"
+
+// validateExpiration accepts a certificate lifetime: 0 (long-lived) or 15m to 72h.
+func validateExpiration(d time.Duration) error {
+	if d != 0 && (d < minExpiration || d > maxExpiration) {
+		return fmt.Errorf("invalid --expiration %s: the certificate lifetime must be between 15m and 72h (or 0 for a long-lived certificate)", d)
+	}
+	return nil
+}
+
 // normalizeMode accepts our names and ack-ram-tool's.
 func normalizeMode(s string) (string, error) {
 	switch trimLower(s) {
@@ -74,7 +88,7 @@ func (e *execOptions) addFlags(fs *pflag.FlagSet, fixedMode string) {
 	}
 	fs.StringVar(&e.apiVersion, "api-version", "", "ExecCredential API version when KUBERNETES_EXEC_INFO does not say: v1 or v1beta1 (default v1beta1)")
 	e.expiration = defaultExpiration
-	fs.Var(durationValue{&e.expiration}, "expiration", "Certificate mode: lifetime of the client certificate, 15m to 72h (e.g. 30m, 3h, 2d)")
+	fs.Var(durationValue{&e.expiration}, "expiration", "Certificate mode: lifetime of the client certificate, 15m to 72h (e.g. 30m, 3h, 2d); 0 asks for a long-lived certificate (not recommended)")
 	fs.BoolVar(&e.privateAddress, "private-address", false, "Certificate mode: request the kubeconfig for the cluster's private (intranet) API server address")
 	fs.BoolVar(&e.noCache, "no-cache", false, "Neither read nor write the credential cache")
 	// ack-ram-tool's kubeconfigs pass their own cache directory; its files
@@ -95,7 +109,7 @@ func (e *execOptions) run(ctx context.Context, fixedMode string) error {
 		return err
 	}
 	if e.clusterID == "" {
-		return errors.New("--cluster-id is required: the ACK cluster ID, e.g. --cluster-id c0123456789abcdef0123456789abcdef (find it with `aliyun cs DescribeClustersV1` or in the ACK console)")
+		return errors.New("--cluster-id is required: the ACK cluster ID, e.g. --cluster-id c0123456789abcdef0123456789abcdef (list them with `kubectl ack-login clusters`)")
 	}
 	apiVersion, err := negotiateAPIVersion(o.getenv(EnvExecInfo), e.apiVersion)
 	if err != nil {
@@ -103,8 +117,8 @@ func (e *execOptions) run(ctx context.Context, fixedMode string) error {
 	}
 	minutes := 0
 	if mode == modeCertificate {
-		if e.expiration < minExpiration || e.expiration > maxExpiration {
-			return fmt.Errorf("invalid --expiration %s: the certificate lifetime must be between 15m and 72h", e.expiration)
+		if err := validateExpiration(e.expiration); err != nil {
+			return err
 		}
 		minutes = int(e.expiration / time.Minute)
 	}
@@ -208,6 +222,10 @@ func (e *execOptions) issueCertificate(ctx context.Context, res *credentials.Res
 		return nil, err
 	}
 	now := e.root.now()
+	if minutes == 0 {
+		// Only when a certificate is issued: kubectl shows the plugin's stderr on every command.
+		e.root.log.Warnf("%s", longLivedWarning)
+	}
 	kc, err := cs.DescribeClusterUserKubeconfig(ctx, e.clusterID, e.privateAddress, minutes)
 	if err != nil {
 		return nil, fmt.Errorf("get a client certificate for cluster %s: %w", e.clusterID, err)

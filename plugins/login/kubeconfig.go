@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
+	"github.com/kubectl-ack/kubectl-ack/pkg/clusters"
+	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
 	"github.com/kubectl-ack/kubectl-ack/pkg/kubeconfig/kubefile"
 )
 
@@ -34,6 +36,12 @@ var passThroughFlags = []string{
 type kubeconfigOptions struct {
 	root           *rootOptions
 	clusterID      string
+	cluster        string
+	all            bool
+	region         string
+	nameGlob       string
+	contextTmpl    string
+	prune          bool
 	mode           string
 	privateAddress bool
 	expiration     string
@@ -43,16 +51,35 @@ type kubeconfigOptions struct {
 	kubeconfig     string
 	execAPIVersion string
 	execCommand    string
+
+	// Set by Complete.
+	execArgs  []string // the exec arguments after "--cluster-id ID"
+	tmpl      *contextTemplate
+	longLived bool // --expiration 0
+	tmplSet   bool // --context-template given
 }
 
 func newKubeconfigCommand(o *rootOptions) *cobra.Command {
 	ko := &kubeconfigOptions{root: o}
 	cmd := &cobra.Command{
-		Use:   "kubeconfig --cluster-id CLUSTER_ID [--mode token|certificate]",
-		Short: "Add an ACK cluster to your kubeconfig, authenticated by kubectl-ack_login",
+		Use:   "kubeconfig (--cluster NAME | --cluster-id ID | --all) [--mode token|certificate]",
+		Short: "Add ACK clusters to your kubeconfig, authenticated by kubectl-ack_login",
 		Long: `Fetch the API server address and CA of an ACK cluster (CS DescribeClusterUserKubeconfig) and
 write a cluster, a user whose exec section runs kubectl-ack_login, and a context named
 "<account id>-<cluster id>" (--context-name to change).
+
+Name the cluster as you know it with --cluster NAME (a name used by several clusters fails and
+lists them with region and id; --region narrows), or by id with --cluster-id (-c).
+
+--all writes a context for every running cluster (of --region, or every region; --name-glob
+'prod-*' to select by name) in one update of the file, with one backup. Context names come from
+--context-template: text with the placeholders {{.Name}}, {{.ClusterID}}, {{.RegionID}},
+{{.AccountID}} and {{.ClusterType}} (no other template syntax); the default
+"{{.Name}}.{{.RegionID}}" cannot collide across regions. Clusters that are not
+running are skipped with the reason. Running it again changes nothing when nothing changed
+("unchanged"). The contexts it writes carry a "kubectl-ack" extension that kubectl keeps, so
+--prune can remove exactly those whose cluster no longer exists. --all never switches the
+current context and refuses to overwrite contexts it did not write.
 
 The file is chosen like kubectl does: --kubeconfig, else the KUBECONFIG list (an entry is
 updated in the file that defines it, new entries go to the first existing file), else
@@ -60,22 +87,34 @@ updated in the file that defines it, new entries go to the first existing file),
 <file>.bak-<timestamp>. The current context is switched unless --no-set-context.
 Credential and endpoint flags you pass (--profile-name, --role-arn, --region-id, ...) are
 copied into the exec arguments so kubectl uses the same identity.`,
-		Example: `  # Token mode (needs ack-ram-authenticator in the cluster)
-  kubectl ack-login kubeconfig --cluster-id c0123456789abcdef0123456789abcdef
+		Example: `  # A cluster by name (token mode needs ack-ram-authenticator in the cluster)
+  kubectl ack-login kubeconfig --cluster prod-web
+
+  # A context for every running cluster whose name starts with prod-, in every region
+  kubectl ack-login kubeconfig --all --name-glob 'prod-*'
+
+  # Keep one region's contexts in sync: add new clusters, drop deleted ones
+  kubectl ack-login kubeconfig --all --region cn-hangzhou --prune --context-template '{{.Name}}'
 
   # Certificate mode via the intranet address, with a dedicated aliyun CLI profile
   kubectl ack-login kubeconfig --cluster-id c0123456789abcdef0123456789abcdef --mode certificate \
     --private-address --profile-name dev
 
   # Print instead of writing
-  kubectl ack-login kubeconfig --cluster-id c0123456789abcdef0123456789abcdef --stdout > ack.kubeconfig`,
+  kubectl ack-login kubeconfig --cluster prod-web --stdout > ack.kubeconfig`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return ko.run(cmd.Context(), cmd.Flags())
+			return ko.runCommand(cmd)
 		},
 	}
 	ko.addFlags(cmd.Flags(), modeToken)
 	fs := cmd.Flags()
+	fs.StringVar(&ko.cluster, "cluster", "", "ACK cluster name (or id); see `kubectl ack-login clusters`")
+	fs.BoolVar(&ko.all, "all", false, "Write a context for every running cluster (of --region, or every region)")
+	fs.StringVar(&ko.region, "region", "", "With --all or --cluster: only clusters of this region")
+	fs.StringVar(&ko.nameGlob, "name-glob", "", "With --all: only clusters whose name matches this glob (* and ?, case-insensitive)")
+	fs.StringVar(&ko.contextTmpl, "context-template", defaultContextTemplate, "With --all: context names, text with {{.Name}} {{.ClusterID}} {{.RegionID}} {{.AccountID}} {{.ClusterType}}")
+	fs.BoolVar(&ko.prune, "prune", false, "With --all: remove the contexts --all wrote for clusters that no longer exist")
 	fs.BoolVar(&ko.stdout, "stdout", false, "Print the kubeconfig instead of writing it")
 	fs.BoolVar(&ko.noSetContext, "no-set-context", false, "Do not switch the current context")
 	fs.StringVar(&ko.contextName, "context-name", "", `Context name (default "<account id>-<cluster id>")`)
@@ -83,17 +122,18 @@ copied into the exec arguments so kubectl uses the same identity.`,
 	return cmd
 }
 
-// newGetKubeconfigCommand is ack-ram-tool's `credential-plugin
-// get-kubeconfig`: it prints the kubeconfig and defaults to certificate mode.
+// newGetKubeconfigCommand is ack-ram-tool's `get-kubeconfig` (top level and under
+// credential-plugin): it prints the kubeconfig and defaults to certificate mode.
 func newGetKubeconfigCommand(o *rootOptions) *cobra.Command {
 	ko := &kubeconfigOptions{root: o, stdout: true}
 	cmd := &cobra.Command{
-		Use:     "get-kubeconfig --cluster-id CLUSTER_ID",
-		Short:   "Print a kubeconfig that uses kubectl-ack_login (ack-ram-tool compatible; see `kubeconfig`)",
-		Example: `  kubectl-ack_login credential-plugin get-kubeconfig --cluster-id c0123456789abcdef0123456789abcdef > kubeconfig`,
-		Args:    cobra.NoArgs,
+		Use:   "get-kubeconfig --cluster-id CLUSTER_ID",
+		Short: "Print a kubeconfig that uses kubectl-ack_login (ack-ram-tool compatible; see `kubeconfig`)",
+		Example: `  kubectl-ack_login get-kubeconfig --cluster-id c0123456789abcdef0123456789abcdef > kubeconfig
+  kubectl-ack_login credential-plugin get-kubeconfig --cluster-id c0123456789abcdef0123456789abcdef --mode ram-authenticator-token`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return ko.run(cmd.Context(), cmd.Flags())
+			return ko.runCommand(cmd)
 		},
 	}
 	ko.addFlags(cmd.Flags(), modeCertificate)
@@ -103,40 +143,47 @@ func newGetKubeconfigCommand(o *rootOptions) *cobra.Command {
 }
 
 func (ko *kubeconfigOptions) addFlags(fs *pflag.FlagSet, defaultMode string) {
-	fs.StringVarP(&ko.clusterID, "cluster-id", "c", "", "ACK cluster ID (required)")
+	fs.StringVarP(&ko.clusterID, "cluster-id", "c", "", "ACK cluster ID")
 	fs.StringVarP(&ko.mode, "mode", "m", defaultMode, "Credential the exec plugin provides: token or certificate")
 	fs.BoolVar(&ko.privateAddress, "private-address", false, "Use the cluster's private (intranet) API server address")
-	fs.StringVar(&ko.expiration, "expiration", "", "Certificate mode: certificate lifetime passed to the plugin, 15m to 72h (default 3h)")
+	fs.StringVar(&ko.expiration, "expiration", "", "Certificate mode: certificate lifetime passed to the plugin, 15m to 72h (default 3h; 0 = a long-lived certificate, see --help)")
 	fs.StringVar(&ko.execAPIVersion, "api-version", "v1", "client.authentication.k8s.io version of the exec section: v1 (kubectl 1.22+) or v1beta1")
 	fs.StringVar(&ko.execCommand, "exec-command", ExecCommand, "Command written into the exec section (a path if it is not on kubectl's PATH)")
 }
 
-func (ko *kubeconfigOptions) run(ctx context.Context, fs *pflag.FlagSet) error {
-	o := ko.root
+func (ko *kubeconfigOptions) runCommand(cmd *cobra.Command) error {
+	if err := ko.Complete(cmd.Flags()); err != nil {
+		return err
+	}
+	if err := ko.Validate(); err != nil {
+		return err
+	}
+	return ko.Run(cmd.Context())
+}
+
+// Complete normalises the flags and builds the exec arguments every context shares.
+func (ko *kubeconfigOptions) Complete(fs *pflag.FlagSet) error {
 	mode, err := normalizeMode(ko.mode)
 	if err != nil {
 		return err
 	}
-	if ko.clusterID == "" {
-		return errors.New("--cluster-id is required: the ACK cluster ID, e.g. --cluster-id c0123456789abcdef0123456789abcdef")
-	}
-	execAPIVersion, err := normalizeAPIVersion(ko.execAPIVersion)
-	if err != nil {
+	ko.mode = mode
+	if ko.execAPIVersion, err = normalizeAPIVersion(ko.execAPIVersion); err != nil {
 		return err
 	}
-	args := []string{"--cluster-id", ko.clusterID, "--mode", mode}
+	ko.region = strings.TrimSpace(ko.region)
+	ko.tmplSet = fs.Changed("context-template")
+	ko.execArgs = []string{"--mode", mode}
 	if ko.expiration != "" {
-		if mode != modeCertificate {
-			return errors.New("--expiration applies to --mode certificate only")
-		}
 		d, err := parseDuration(ko.expiration)
 		if err != nil {
+			return fmt.Errorf("invalid --expiration: %w", err)
+		}
+		if err := validateExpiration(d); err != nil {
 			return err
 		}
-		if d < minExpiration || d > maxExpiration {
-			return fmt.Errorf("invalid --expiration %s: the certificate lifetime must be between 15m and 72h", ko.expiration)
-		}
-		args = append(args, "--expiration", d.String())
+		ko.longLived = d == 0
+		ko.execArgs = append(ko.execArgs, "--expiration", d.String())
 	}
 	pass := changedFlags(fs, passThroughFlags...)
 	for i := 0; i+1 < len(pass); i++ {
@@ -147,60 +194,136 @@ func (ko *kubeconfigOptions) run(ctx context.Context, fs *pflag.FlagSet) error {
 			}
 		}
 	}
-	args = append(args, pass...)
-
-	res, err := o.creds.Resolve(ctx)
-	if err != nil {
-		return err
-	}
-	cs, err := cloud.NewCS(res.Credential, o.endpoints)
-	if err != nil {
-		return err
-	}
-	// The shortest lifetime: only the address and CA of this answer are used.
-	kc, err := cs.DescribeClusterUserKubeconfig(ctx, ko.clusterID, ko.privateAddress, int(minExpiration.Minutes()))
-	if err != nil {
-		return fmt.Errorf("get the kubeconfig of cluster %s: %w", ko.clusterID, err)
-	}
-	server, caData, csContext, err := clusterEndpoint([]byte(kc.Config))
-	if err != nil {
-		return fmt.Errorf("kubeconfig of cluster %s from DescribeClusterUserKubeconfig: %w", ko.clusterID, err)
-	}
-	contextName := ko.contextName
-	if contextName == "" {
-		if id, ok := kubefile.ClusterIDFromContextName(csContext); ok && id == ko.clusterID {
-			contextName = csContext
-		} else {
-			sts, err := cloud.NewSTS(res.Credential, o.endpoints)
-			if err != nil {
-				return err
-			}
-			ci, err := sts.GetCallerIdentity(ctx)
-			if err != nil {
-				return fmt.Errorf("find the account id for the context name (or pass --context-name): %w", err)
-			}
-			contextName = kubefile.ContextName(ci.AccountID, ko.clusterID)
+	ko.execArgs = append(ko.execArgs, pass...)
+	if ko.all {
+		if ko.tmpl, err = parseContextTemplate(ko.contextTmpl); err != nil {
+			return err
 		}
 	}
-	clusterName := ko.clusterID
+	return nil
+}
+
+// Validate checks that the flags make one request.
+func (ko *kubeconfigOptions) Validate() error {
+	set := 0
+	for _, b := range []bool{ko.clusterID != "", ko.cluster != "", ko.all} {
+		if b {
+			set++
+		}
+	}
+	switch {
+	case set == 0:
+		return errors.New("name the cluster: --cluster NAME (see `kubectl ack-login clusters`), --cluster-id ID, or --all for every cluster")
+	case set > 1:
+		return errors.New("--cluster, --cluster-id and --all exclude each other: pass one")
+	case ko.expiration != "" && ko.mode != modeCertificate:
+		return errors.New("--expiration applies to --mode certificate only")
+	case !ko.all && (ko.nameGlob != "" || ko.prune || ko.tmplSet):
+		return errors.New("--name-glob, --context-template and --prune apply to --all only")
+	case ko.region != "" && ko.clusterID != "":
+		return errors.New("--region applies to --cluster and --all: a cluster id needs no region")
+	case ko.all && ko.contextName != "":
+		return errors.New("--context-name names one context: with --all use --context-template")
+	case ko.prune && ko.stdout:
+		return errors.New("--prune edits a kubeconfig file: it cannot be combined with --stdout")
+	}
+	return nil
+}
+
+// Run writes (or prints) the kubeconfig entries.
+func (ko *kubeconfigOptions) Run(ctx context.Context) error {
+	if ko.longLived {
+		ko.root.log.Warnf("%s", longLivedWarning)
+	}
+	if ko.all {
+		return ko.runAll(ctx)
+	}
+	res, cs, err := ko.root.csClient(ctx)
+	if err != nil {
+		return err
+	}
+	id := ko.clusterID
+	if id == "" {
+		c, err := clusters.Resolve(ctx, cs, clusters.Scope{RegionID: ko.region}, ko.cluster)
+		if err != nil {
+			return explainResolve(err)
+		}
+		ko.root.log.Infof("Cluster %q is %s in %s.", ko.cluster, c.ClusterID, c.RegionID)
+		id = c.ClusterID
+	}
+	return ko.runOne(ctx, res, cs, id)
+}
+
+// explainResolve adds what to do next to the errors of clusters.Resolve.
+func explainResolve(err error) error {
+	var amb *clusters.AmbiguousError
+	var nf *clusters.NotFoundError
+	switch {
+	case errors.As(err, &amb):
+		return fmt.Errorf("%w\npick one with --cluster-id (-c), or narrow with --region", err)
+	case errors.As(err, &nf):
+		return fmt.Errorf("%w\nlist the clusters with `kubectl ack-login clusters`", err)
+	}
+	return err
+}
+
+// execEntries returns the entries of one cluster, its exec arguments starting with its id.
+func (ko *kubeconfigOptions) execEntries(clusterID, contextName, server string, caData []byte) kubefile.Entries {
+	clusterName := clusterID
 	if ko.privateAddress {
 		clusterName += "-internal"
 	}
-	entries := kubefile.Entries{
+	return kubefile.Entries{
 		ClusterName: clusterName,
 		Cluster:     kubefile.Cluster{Server: server, CertificateAuthorityData: caData},
 		UserName:    contextName,
 		Exec: kubefile.ExecConfig{
-			APIVersion:      execAPIVersion,
+			APIVersion:      ko.execAPIVersion,
 			Command:         ko.execCommand,
-			Args:            args,
+			Args:            append([]string{"--cluster-id", clusterID}, ko.execArgs...),
 			InstallHint:     InstallHint,
 			InteractiveMode: "Never",
 		},
-		ContextName:       contextName,
-		Context:           kubefile.Context{Cluster: clusterName, User: contextName},
-		SetCurrentContext: !ko.noSetContext,
+		ContextName: contextName,
+		Context:     kubefile.Context{Cluster: clusterName, User: contextName},
 	}
+}
+
+// endpoint asks CS for the cluster's kubeconfig and returns its server, CA and context name.
+func (ko *kubeconfigOptions) endpoint(ctx context.Context, cs *cloud.CS, clusterID string) (server string, caData []byte, csContext string, err error) {
+	// The shortest lifetime: only the address and CA of this answer are used.
+	kc, err := cs.DescribeClusterUserKubeconfig(ctx, clusterID, ko.privateAddress, int(minExpiration.Minutes()))
+	if err != nil {
+		return "", nil, "", fmt.Errorf("get the kubeconfig of cluster %s: %w", clusterID, err)
+	}
+	server, caData, csContext, err = clusterEndpoint([]byte(kc.Config))
+	if err != nil {
+		return "", nil, "", fmt.Errorf("kubeconfig of cluster %s from DescribeClusterUserKubeconfig: %w", clusterID, err)
+	}
+	return server, caData, csContext, nil
+}
+
+// runOne writes the context of one cluster.
+func (ko *kubeconfigOptions) runOne(ctx context.Context, res *credentials.Resolved, cs *cloud.CS, clusterID string) error {
+	o := ko.root
+	server, caData, csContext, err := ko.endpoint(ctx, cs, clusterID)
+	if err != nil {
+		return err
+	}
+	contextName := ko.contextName
+	if contextName == "" {
+		if id, ok := kubefile.ClusterIDFromContextName(csContext); ok && id == clusterID {
+			contextName = csContext
+		} else {
+			ci, err := credentials.Whoami(ctx, res, o.endpoints)
+			if err != nil {
+				return fmt.Errorf("find the account id for the context name (or pass --context-name): %w", err)
+			}
+			contextName = kubefile.ContextName(ci.AccountID, clusterID)
+		}
+	}
+	entries := ko.execEntries(clusterID, contextName, server, caData)
+	entries.SetCurrentContext = !ko.noSetContext
 	if ko.stdout {
 		b, err := kubefile.Render(entries)
 		if err != nil {
@@ -221,7 +344,7 @@ func (ko *kubeconfigOptions) run(ctx context.Context, fs *pflag.FlagSet) error {
 	if len(result.Files) > 0 {
 		where = "written to " + strings.Join(result.Files, ", ")
 	}
-	fmt.Fprintf(o.streams.Out, "Context %q for cluster %s (%s mode, server %s) %s\n", contextName, ko.clusterID, mode, server, where)
+	fmt.Fprintf(o.streams.Out, "Context %q for cluster %s (%s mode, server %s) %s\n", contextName, clusterID, ko.mode, server, where)
 	if !ko.noSetContext {
 		fmt.Fprintf(o.streams.Out, "Switched to context %q.\n", contextName)
 	}

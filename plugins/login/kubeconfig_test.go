@@ -226,7 +226,7 @@ func TestKubeconfigErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"kubeconfig"}, "--cluster-id is required"},
+		{[]string{"kubeconfig"}, "name the cluster: --cluster NAME"},
 		{[]string{"kubeconfig", "--cluster-id", "c1", "--mode", "x"}, "invalid --mode"},
 		{[]string{"kubeconfig", "--cluster-id", "c1", "--expiration", "1h"}, "--mode certificate only"},
 		{[]string{"kubeconfig", "--cluster-id", "c1", "--mode", "certificate", "--expiration", "5m"}, "between 15m and 72h"},

@@ -30,11 +30,13 @@ type fixture struct {
 	cacheDir string
 	home     string
 	now      func() time.Time
+	// terminal, when set, says whether stderr is a terminal (progress lines).
+	terminal func(io.Writer) bool
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...emulatortest.Option) *fixture {
 	t.Helper()
-	srv := emulatortest.Start(t)
+	srv := emulatortest.Start(t, opts...)
 	info := srv.Info()
 	f := &fixture{srv: srv, info: info, home: t.TempDir()}
 	f.cacheDir = filepath.Join(t.TempDir(), "kubecache")
@@ -58,7 +60,7 @@ type result struct {
 func (f *fixture) run(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errb}, hooks{now: f.now})
+	code := run(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errb}, hooks{now: f.now, terminal: f.terminal})
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
 

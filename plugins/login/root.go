@@ -42,6 +42,8 @@ type hooks struct {
 	env func(string) (string, bool)
 	// signals makes the cobra commands cancel their context on SIGINT/SIGTERM.
 	signals bool
+	// terminal replaces the check whether stderr is a terminal (progress lines).
+	terminal func(io.Writer) bool
 }
 
 // rootOptions are the flags and helpers shared by all subcommands.
@@ -239,8 +241,12 @@ ack-ram-tool kubeconfigs keep working after changing only the command: the argum
 		newGetCommand(o, "get-token", modeToken),
 		newGetCommand(o, "get-credential", modeCertificate),
 		newCredentialPluginCommand(o),
+		newClustersCommand(o),
 		newKubeconfigCommand(o),
 		newWhoamiCommand(o),
+		newAuthCommand(o),
+		newGetKubeconfigCommand(o),
+		newExportCredentialsCommand(o),
 		newCacheCommand(o),
 		newVersionCommand(o),
 	)

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
+	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
 )
 
 // identity is the output of whoami.
@@ -23,42 +24,67 @@ type identity struct {
 	Source       string `json:"source"`
 }
 
+// whoamiOptions are the flags of whoami.
+type whoamiOptions struct {
+	root   *rootOptions
+	output string
+}
+
 func newWhoamiCommand(o *rootOptions) *cobra.Command {
-	var output string
+	wo := &whoamiOptions{root: o}
 	cmd := &cobra.Command{
 		Use:   "whoami",
 		Short: "Show the Alibaba Cloud identity your credentials resolve to",
 		Long: `Resolve credentials as the credential plugin does and ask STS GetCallerIdentity who they are:
 account, identity type (Account, RAMUser, AssumedRoleUser), ARN, principal id, and the
-credential source that supplied them.`,
+credential source that supplied them. "auth whoami" is the same command (ack-ram-tool's name).`,
 		Example: `  kubectl ack-login whoami
   kubectl ack-login whoami --profile-name dev -o json
-  kubectl ack-login whoami --role-arn acs:ram::1234567890123456:role/admin -o yaml`,
+  kubectl ack-login auth whoami --role-arn acs:ram::1234567890123456:role/admin -o yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := validateOutput(output); err != nil {
+			if err := wo.Validate(); err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			res, err := o.creds.Resolve(ctx)
-			if err != nil {
-				return err
-			}
-			sts, err := cloud.NewSTS(res.Credential, o.endpoints)
-			if err != nil {
-				return err
-			}
-			ci, err := sts.GetCallerIdentity(ctx)
-			if err != nil {
-				return fmt.Errorf("ask STS who the credentials from %s are: %w", res.Source, err)
-			}
-			id := identity{AccountID: ci.AccountID, IdentityType: ci.IdentityType, ARN: ci.ARN,
-				PrincipalID: ci.PrincipalID, UserID: ci.UserID, RoleID: ci.RoleID, Source: res.Source}
-			return printIdentity(o.streams.Out, output, id)
+			return wo.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "Output format: text, json or yaml")
+	cmd.Flags().StringVarP(&wo.output, "output", "o", "text", "Output format: text, json or yaml")
 	return cmd
+}
+
+// newAuthCommand is ack-ram-tool's `auth` group; its whoami is ours.
+func newAuthCommand(o *rootOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "auth",
+		Short:   "ack-ram-tool compatible command group: whoami",
+		Example: "  kubectl ack-login auth whoami",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(newWhoamiCommand(o))
+	return cmd
+}
+
+// Validate checks the output format.
+func (wo *whoamiOptions) Validate() error { return validateOutput(wo.output) }
+
+// Run asks STS who the resolved credentials are and prints the answer.
+func (wo *whoamiOptions) Run(ctx context.Context) error {
+	o := wo.root
+	res, err := o.creds.Resolve(ctx)
+	if err != nil {
+		return err
+	}
+	ci, err := credentials.Whoami(ctx, res, o.endpoints)
+	if err != nil {
+		return err
+	}
+	id := identity{AccountID: ci.AccountID, IdentityType: ci.IdentityType, ARN: ci.ARN,
+		PrincipalID: ci.PrincipalID, UserID: ci.UserID, RoleID: ci.RoleID, Source: res.Source}
+	return printIdentity(o.streams.Out, wo.output, id)
 }
 
 func validateOutput(output string) error {

@@ -82,7 +82,7 @@ func names(ms []v1alpha1.RAMIdentityMapping) string {
 }
 
 func specEqual(a, b v1alpha1.RAMIdentityMappingSpec) bool {
-	return a.ARN == b.ARN && a.Username == b.Username && slices.Equal(a.Groups, b.Groups)
+	return a.ARN == b.ARN && a.Username == b.Username && slices.Equal(a.Groups, b.Groups) && a.AllowAnyAccount == b.AllowAnyAccount
 }
 
 func describeSpec(s v1alpha1.RAMIdentityMappingSpec) string {

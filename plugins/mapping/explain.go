@@ -48,6 +48,9 @@ type Explanation struct {
 	Reason string `json:"reason,omitempty"`
 	// Ignored lists invalid mappings that the authenticator skips as well.
 	Ignored []string `json:"ignored,omitempty"`
+	// AnyAccount says that the winning rule has a wildcard account id (allowAnyAccount): it
+	// matches identities of every Alibaba Cloud account.
+	AnyAccount bool `json:"anyAccount,omitempty"`
 	// OfficialDifferences names the patterns the official ack-ram-authenticator reads
 	// differently, with an identity that gains or loses access here.
 	OfficialDifferences []string `json:"officialDifferences,omitempty"`
@@ -330,7 +333,7 @@ func explainIdentity(ex *Explanation, stages []mapper.Stage, id token.Identity, 
 		if name, isCRD := strings.CutPrefix(res.Rule.Source, mapper.SourceCRDPrefix); isCRD {
 			ex.Mapping = name
 		}
-		ex.RuleARN, ex.RuleAccount = res.Rule.ARN, res.Rule.Account
+		ex.RuleARN, ex.RuleAccount, ex.AnyAccount = res.Rule.ARN, res.Rule.Account, res.Rule.AnyAccount()
 		ex.Username, ex.Groups = res.Username, slices.Clone(res.Groups)
 	}
 	switch {
@@ -379,6 +382,9 @@ func printExplanation(w io.Writer, output string, ex *Explanation) error {
 			rule = "account " + ex.RuleAccount
 		}
 		fmt.Fprintf(&b, "Matched by:     %s (%s rule, %s)\n", by, ex.Kind, rule)
+		if ex.AnyAccount {
+			b.WriteString("Scope:          ANY Alibaba Cloud account (allowAnyAccount): the rule maps identities of accounts you may not control\n")
+		}
 		fmt.Fprintf(&b, "Username:       %s\n", ex.Username)
 		fmt.Fprintf(&b, "Groups:         %s\n", orNone(strings.Join(ex.Groups, ", ")))
 	}

@@ -189,10 +189,10 @@ func importEntries(sf *staticFile, allowed []string) ([]importEntry, error) {
 	}
 	var entries []importEntry
 	for i, m := range sf.config.MapRoles {
-		entries = append(entries, importEntry{where: fmt.Sprintf("mapRoles[%d]", i), spec: v1alpha1.RAMIdentityMappingSpec{ARN: m.RoleARN, Username: m.Username, Groups: m.Groups}})
+		entries = append(entries, importEntry{where: fmt.Sprintf("mapRoles[%d]", i), spec: v1alpha1.RAMIdentityMappingSpec{ARN: m.RoleARN, Username: m.Username, Groups: m.Groups, AllowAnyAccount: m.AllowAnyAccount}})
 	}
 	for i, m := range sf.config.MapUsers {
-		entries = append(entries, importEntry{where: fmt.Sprintf("mapUsers[%d]", i), spec: v1alpha1.RAMIdentityMappingSpec{ARN: m.UserARN, Username: m.Username, Groups: m.Groups}})
+		entries = append(entries, importEntry{where: fmt.Sprintf("mapUsers[%d]", i), spec: v1alpha1.RAMIdentityMappingSpec{ARN: m.UserARN, Username: m.Username, Groups: m.Groups, AllowAnyAccount: m.AllowAnyAccount}})
 	}
 	var errs []error
 	seen := map[string]string{}

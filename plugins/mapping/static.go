@@ -120,9 +120,9 @@ func configFromMappings(ms []v1alpha1.RAMIdentityMapping) (mapper.StaticConfig, 
 	for _, m := range sorted {
 		switch arn.PatternType(m.Spec.ARN) {
 		case arn.TypeRole:
-			c.MapRoles = append(c.MapRoles, mapper.RoleMapping{RoleARN: m.Spec.ARN, Username: m.Spec.Username, Groups: m.Spec.Groups})
+			c.MapRoles = append(c.MapRoles, mapper.RoleMapping{RoleARN: m.Spec.ARN, Username: m.Spec.Username, Groups: m.Spec.Groups, AllowAnyAccount: m.Spec.AllowAnyAccount})
 		case arn.TypeUser, arn.TypeRoot:
-			c.MapUsers = append(c.MapUsers, mapper.UserMapping{UserARN: m.Spec.ARN, Username: m.Spec.Username, Groups: m.Spec.Groups})
+			c.MapUsers = append(c.MapUsers, mapper.UserMapping{UserARN: m.Spec.ARN, Username: m.Spec.Username, Groups: m.Spec.Groups, AllowAnyAccount: m.Spec.AllowAnyAccount})
 		default:
 			errs = append(errs, fmt.Errorf("mapping %q: ARN %q is neither a role nor a user/root ARN", m.Name, m.Spec.ARN))
 		}

@@ -96,7 +96,7 @@ func (o *rootOptions) printAddons(output string) error {
 	return tw.Flush()
 }
 
-func newListAddonsCommand(o *rootOptions) *cobra.Command {
+func newListAddonsCommand(root *rootOptions) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:     "list-addons",
@@ -107,62 +107,87 @@ func newListAddonsCommand(o *rootOptions) *cobra.Command {
 			if err := validateOutput(output, "", "table", "json", "yaml"); err != nil {
 				return err
 			}
-			return o.printAddons(output)
+			return root.printAddons(output)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "Output format: table, json or yaml")
 	return cmd
 }
 
-func newSetupAddonCommand(o *rootOptions) *cobra.Command {
-	var (
-		name      string
-		list, yes bool
-	)
+// setupAddonOptions are the flags of setup-addon and the add-on Complete looks up.
+type setupAddonOptions struct {
+	*rootOptions
+	name      string
+	list, yes bool
+
+	addon knownAddon
+}
+
+// Complete looks up the add-on (not needed with --list).
+func (o *setupAddonOptions) Complete() error {
+	if o.list {
+		return nil
+	}
+	addon, ok := knownAddons()[o.name]
+	if !ok {
+		if o.name == "" {
+			return fmt.Errorf("-a/--addon-name is required; known add-ons: %s", strings.Join(sortedAddonNames(), ", "))
+		}
+		return fmt.Errorf("unknown add-on %q; known add-ons: %s", o.name, strings.Join(sortedAddonNames(), ", "))
+	}
+	o.addon = addon
+	return nil
+}
+
+// Run creates or updates the add-on's policy, then associates its role like associate-role.
+func (o *setupAddonOptions) Run(ctx context.Context) error {
+	if o.list {
+		return o.printAddons("")
+	}
+	s, err := o.newSession(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.rrsaCluster(ctx); err != nil {
+		return err
+	}
+	a := o.addon
+	if err := o.confirm(ctx, o.yes, fmt.Sprintf("Set up RAM policy %q and role %q for add-on %s in cluster %s?",
+		a.policyName(), a.roleName(s.clusterID), a.Name, s.clusterID)); err != nil {
+		return err
+	}
+	if err := o.ensurePolicy(ctx, s, a); err != nil {
+		return err
+	}
+	assoc := &associateOptions{rootOptions: o.rootOptions,
+		roleName: a.roleName(s.clusterID), namespace: a.Namespace, serviceAccount: a.ServiceAccount,
+		createRole: true, yes: true, customPolicies: []string{a.policyName()},
+	}
+	return assoc.run(ctx, s)
+}
+
+func newSetupAddonCommand(root *rootOptions) *cobra.Command {
+	o := &setupAddonOptions{rootOptions: root}
 	cmd := &cobra.Command{
 		Use:   "setup-addon",
 		Short: "Create the RAM policy, role and RRSA association an add-on needs",
 		Long: `Configure RRSA for a known add-on: create (or update with a new version when the document
 differs) the custom policy it needs, create its RAM role if missing, trust the add-on's service
-account, and attach the policy. --list (or list-addons) shows the known add-ons.`,
+account, and attach the policy. The role and policy names are the ones ack-ram-tool uses, so either
+tool run after the other updates the same role. --list (or list-addons) shows the known add-ons.`,
 		Example: `  kubectl ack-rrsa setup-addon --list
-  kubectl ack-rrsa setup-addon --addon-name kritis-validation-hook -y`,
+  kubectl ack-rrsa setup-addon -a kritis-validation-hook -y`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if list {
-				return o.printAddons("")
-			}
-			addon, ok := knownAddons()[name]
-			if !ok {
-				if name == "" {
-					return fmt.Errorf("--addon-name is required; known add-ons: %s", strings.Join(sortedAddonNames(), ", "))
-				}
-				return fmt.Errorf("unknown add-on %q; known add-ons: %s", name, strings.Join(sortedAddonNames(), ", "))
-			}
-			ctx := cmd.Context()
-			s, err := o.newSession(ctx)
-			if err != nil {
+			if err := o.Complete(); err != nil {
 				return err
 			}
-			if _, err := s.rrsaCluster(ctx); err != nil {
-				return err
-			}
-			if err := o.confirm(ctx, yes, fmt.Sprintf("Set up RAM policy %q and role %q for add-on %s in cluster %s?",
-				addon.policyName(), addon.roleName(s.clusterID), addon.Name, s.clusterID)); err != nil {
-				return err
-			}
-			if err := o.ensurePolicy(ctx, s, addon); err != nil {
-				return err
-			}
-			return o.associate(ctx, s, associateParams{
-				roleName: addon.roleName(s.clusterID), namespace: addon.Namespace, serviceAccount: addon.ServiceAccount,
-				createRole: true, yes: true, customPolicies: []string{addon.policyName()},
-			})
+			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVar(&name, "addon-name", "", "Add-on to set up (see --list)")
-	cmd.Flags().BoolVar(&list, "list", false, "List the known add-ons and exit")
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "Do not ask for confirmation")
+	cmd.Flags().StringVarP(&o.name, "addon-name", "a", "", "Add-on to set up (see --list)")
+	cmd.Flags().BoolVar(&o.list, "list", false, "List the known add-ons and exit")
+	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "Do not ask for confirmation")
 	return cmd
 }
 
@@ -193,11 +218,44 @@ func (o *rootOptions) ensurePolicy(ctx context.Context, s *session, a knownAddon
 // helperAddonName is the add-on that injects RRSA credentials into pods.
 const helperAddonName = "ack-pod-identity-webhook"
 
-func newInstallHelperAddonCommand(o *rootOptions) *cobra.Command {
-	var (
-		yes  bool
-		wait = waitOptions{timeout: 10 * time.Minute, interval: 5 * time.Second}
-	)
+// installHelperAddonOptions are the flags of install-helper-addon.
+type installHelperAddonOptions struct {
+	*rootOptions
+	yes  bool
+	wait waitOptions
+}
+
+// Validate checks the wait flags.
+func (o *installHelperAddonOptions) Validate() error { return o.wait.validate() }
+
+// Run installs the add-on unless it is there, and waits for the install task.
+func (o *installHelperAddonOptions) Run(ctx context.Context) error {
+	s, err := o.newSession(ctx)
+	if err != nil {
+		return err
+	}
+	if installed, err := o.addonInstalled(ctx, s, helperAddonName); err != nil {
+		return err
+	} else if installed {
+		fmt.Fprintf(o.streams.Out, "Add-on %s is already installed in cluster %s; nothing to do\n", helperAddonName, s.clusterID)
+		return nil
+	}
+	if err := o.confirm(ctx, o.yes, fmt.Sprintf("Install add-on %s in cluster %s?", helperAddonName, s.clusterID)); err != nil {
+		return err
+	}
+	taskID, err := s.clients.CS.InstallClusterAddons(ctx, s.clusterID, []cloud.AddonInstall{{Name: helperAddonName}})
+	if err != nil {
+		return fmt.Errorf("install add-on %s: %w", helperAddonName, err)
+	}
+	if err := o.waitTask(ctx, s, taskID, "add-on "+helperAddonName+" to be installed", o.wait, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.streams.Out, "Installed add-on %s in cluster %s\n", helperAddonName, s.clusterID)
+	return nil
+}
+
+func newInstallHelperAddonCommand(root *rootOptions) *cobra.Command {
+	o := &installHelperAddonOptions{rootOptions: root, wait: waitOptions{timeout: 10 * time.Minute, interval: 5 * time.Second}}
 	cmd := &cobra.Command{
 		Use:   "install-helper-addon",
 		Short: "Install the " + helperAddonName + " add-on and wait for it",
@@ -206,36 +264,14 @@ provider ARN and token file) into pods whose service account is annotated for a 
 		Example: `  kubectl ack-rrsa install-helper-addon -y`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if wait.interval <= 0 || wait.timeout <= 0 {
-				return fmt.Errorf("--poll-interval and --timeout must be positive")
-			}
-			ctx := cmd.Context()
-			s, err := o.newSession(ctx)
-			if err != nil {
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			if installed, err := o.addonInstalled(ctx, s, helperAddonName); err != nil {
-				return err
-			} else if installed {
-				fmt.Fprintf(o.streams.Out, "Add-on %s is already installed in cluster %s; nothing to do\n", helperAddonName, s.clusterID)
-				return nil
-			}
-			if err := o.confirm(ctx, yes, fmt.Sprintf("Install add-on %s in cluster %s?", helperAddonName, s.clusterID)); err != nil {
-				return err
-			}
-			taskID, err := s.clients.CS.InstallClusterAddons(ctx, s.clusterID, []cloud.AddonInstall{{Name: helperAddonName}})
-			if err != nil {
-				return fmt.Errorf("install add-on %s: %w", helperAddonName, err)
-			}
-			if err := o.waitTask(ctx, s, taskID, "add-on "+helperAddonName+" to be installed", wait, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(o.streams.Out, "Installed add-on %s in cluster %s\n", helperAddonName, s.clusterID)
-			return nil
+			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "Do not ask for confirmation")
-	addWaitFlags(cmd, &wait)
+	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "Do not ask for confirmation")
+	addWaitFlags(cmd, &o.wait)
 	return cmd
 }
 

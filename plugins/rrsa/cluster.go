@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
+	"github.com/kubectl-ack/kubectl-ack/pkg/kubeconfig"
 )
 
 // resolveClusterID returns the cluster id from -c, else discovers it from the current kube
@@ -32,12 +33,12 @@ func (o *rootOptions) resolveClusterID(ctx context.Context) (string, error) {
 		if err != nil {
 			return nil, err
 		}
-		cm, err := kc.CoreV1().ConfigMaps("kube-system").Get(ctx, "ack-cluster-profile", metav1.GetOptions{})
+		cm, err := kc.CoreV1().ConfigMaps(kubeconfig.ConfigMapNamespace).Get(ctx, kubeconfig.ConfigMapName, metav1.GetOptions{})
 		if err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil, nil
 			}
-			return nil, fmt.Errorf("read ConfigMap kube-system/ack-cluster-profile: %w", err)
+			return nil, err
 		}
 		return cm.Data, nil
 	}
@@ -45,7 +46,7 @@ func (o *rootOptions) resolveClusterID(ctx context.Context) (string, error) {
 	if contextName == "" {
 		from = "the kubeconfig"
 	}
-	id, source, err := discoverClusterID(ctx, raw, contextName, getConfigMap)
+	id, source, err := kubeconfig.DiscoverClusterID(ctx, raw, contextName, getConfigMap)
 	if err != nil {
 		return "", fmt.Errorf("no --cluster-id given and none could be discovered from %s: %w (or pass -c/--cluster-id)", from, err)
 	}

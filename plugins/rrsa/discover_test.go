@@ -1,8 +1,6 @@
 package rrsa
 
 import (
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +9,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
-
-const discoverID = "c0123456789abcdef0123456789abcdef"
 
 func kubeconfigWith(contextName string, exec *clientcmdapi.ExecConfig) clientcmdapi.Config {
 	cfg := clientcmdapi.NewConfig()
@@ -23,52 +19,6 @@ func kubeconfigWith(contextName string, exec *clientcmdapi.ExecConfig) clientcmd
 	return *cfg
 }
 
-func TestDiscoverClusterID(t *testing.T) {
-	noCM := func(context.Context) (map[string]string, error) { return nil, nil }
-	tests := []struct {
-		name       string
-		cfg        clientcmdapi.Config
-		ctxName    string
-		cm         func(context.Context) (map[string]string, error)
-		wantID     string
-		wantSource string
-		wantErr    string
-	}{
-		{name: "ack-login exec arg", ctxName: "dev",
-			cfg: kubeconfigWith("dev", &clientcmdapi.ExecConfig{Command: "kubectl-ack_login", Args: []string{"--cluster-id", discoverID}}),
-			cm:  noCM, wantID: discoverID, wantSource: "exec credential plugin"},
-		{name: "ack-ram-tool exec arg with =", ctxName: "dev",
-			cfg: kubeconfigWith("dev", &clientcmdapi.ExecConfig{Command: "ack-ram-tool", Args: []string{"credential-plugin", "get-token", "--cluster-id=" + discoverID}}),
-			cm:  noCM, wantID: discoverID, wantSource: "exec credential plugin"},
-		{name: "context name", ctxName: "1234567890123456-" + discoverID,
-			cfg: kubeconfigWith("1234567890123456-"+discoverID, nil), cm: noCM, wantID: discoverID, wantSource: "context name"},
-		{name: "config map", ctxName: "dev", cfg: kubeconfigWith("dev", nil),
-			cm: func(context.Context) (map[string]string, error) {
-				return map[string]string{"clusterid": discoverID}, nil
-			},
-			wantID: discoverID, wantSource: "ack-cluster-profile"},
-		{name: "nothing", ctxName: "dev", cfg: kubeconfigWith("dev", nil), cm: noCM, wantErr: "no exec credential"},
-		{name: "config map error", ctxName: "dev", cfg: kubeconfigWith("dev", nil),
-			cm: func(context.Context) (map[string]string, error) { return nil, errors.New("forbidden") }, wantErr: "forbidden"},
-		{name: "unknown context", ctxName: "nope", cfg: kubeconfigWith("dev", nil), cm: noCM, wantErr: "not found"},
-		{name: "no current context", ctxName: "", cfg: *clientcmdapi.NewConfig(), cm: noCM, wantErr: "the kubeconfig has no current context: pass --context NAME"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			id, src, err := discoverClusterID(context.Background(), tt.cfg, tt.ctxName, tt.cm)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || id != tt.wantID || !strings.Contains(src, tt.wantSource) {
-				t.Fatalf("got %q %q %v", id, src, err)
-			}
-		})
-	}
-}
-
 // Without -c the cluster comes from the kube context, and -v says so.
 func TestClusterFromKubeContext(t *testing.T) {
 	f := newFixture(t, nil)
@@ -76,7 +26,7 @@ func TestClusterFromKubeContext(t *testing.T) {
 	if err := clientcmd.WriteToFile(kubeconfigWith(f.accountID+"-"+f.clusterID, nil), path); err != nil {
 		t.Fatal(err)
 	}
-	r := f.runArgs(t, hooks{}, "", append([]string{"status", "-v", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
+	r := f.runArgs(t, "", append([]string{"status", "-v", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
 	if r.err != nil {
 		t.Fatalf("%v\n%s", r.err, r.stderr)
 	}
@@ -84,7 +34,7 @@ func TestClusterFromKubeContext(t *testing.T) {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
 	// ack-ram-tool's --log-level debug is -v.
-	r = f.runArgs(t, hooks{}, "", append([]string{"status", "--log-level", "debug", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
+	r = f.runArgs(t, "", append([]string{"status", "--log-level", "debug", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
 	if r.err != nil || !strings.Contains(r.stderr, "from the kube context name") {
 		t.Errorf("--log-level debug: err %v\nstderr:\n%s", r.err, r.stderr)
 	}
@@ -96,7 +46,7 @@ func TestClusterFromKubeContext(t *testing.T) {
 func TestHelpHasExamples(t *testing.T) {
 	f := &fixture{}
 	for _, sub := range []string{"status", "enable", "disable", "associate-role", "disassociate-role", "list-associations", "assume-role", "setup-addon", "install-helper-addon", "list-addons", "version"} {
-		r := f.runArgs(t, hooks{}, "", sub, "--help")
+		r := f.runArgs(t, "", sub, "--help")
 		if r.err != nil || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "kubectl ack-rrsa "+sub) {
 			t.Errorf("%s --help: err=%v\n%s", sub, r.err, r.stdout)
 		}
@@ -105,12 +55,12 @@ func TestHelpHasExamples(t *testing.T) {
 
 func TestVersionAndCompletion(t *testing.T) {
 	f := &fixture{}
-	r := f.runArgs(t, hooks{}, "", "version")
+	r := f.runArgs(t, "", "version")
 	if r.err != nil || !strings.HasPrefix(r.stdout, "kubectl-ack_rrsa v") {
 		t.Errorf("version: err=%v stdout=%q", r.err, r.stdout)
 	}
 	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {
-		r := f.runArgs(t, hooks{}, "", "completion", sh)
+		r := f.runArgs(t, "", "completion", sh)
 		if r.err != nil || !strings.Contains(r.stdout, "kubectl-ack_rrsa") {
 			t.Errorf("completion %s: err=%v, %d bytes", sh, r.err, len(r.stdout))
 		}
@@ -126,7 +76,7 @@ func TestNoCurrentContextMessage(t *testing.T) {
 	if err := clientcmd.WriteToFile(cfg, path); err != nil {
 		t.Fatal(err)
 	}
-	r := f.runArgs(t, hooks{}, "", append([]string{"status", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
+	r := f.runArgs(t, "", append([]string{"status", "--kubeconfig", path}, f.endpointArgs()[:8]...)...)
 	want := "no --cluster-id given and none could be discovered from the kubeconfig: the kubeconfig has no current context: pass --context NAME"
 	if r.err == nil || !strings.Contains(r.err.Error(), want) || strings.Contains(r.err.Error(), `""`) {
 		t.Fatalf("err = %v, want %q", r.err, want)

@@ -2,84 +2,68 @@ package rrsa
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
 )
 
-// Names the ack-pod-identity-webhook add-on looks for.
-const (
-	roleNameAnnotation = "pod-identity.alibabacloud.com/role-name"
-	injectionLabel     = "pod-identity.alibabacloud.com/injection"
-	injectionOn        = "on"
-)
-
-// annotateServiceAccount creates the service account if missing, points it at the role and labels
-// its namespace so the pod identity webhook injects credentials into its pods.
-func (o *rootOptions) annotateServiceAccount(ctx context.Context, ns, sa, roleName string) error {
+// preflightKube checks, before anything is changed, that the Kubernetes side of a command can be
+// done: the current kube context is usable, the user has perms (SelfSubjectAccessReview) and,
+// when ns is not empty, the namespace exists. flag names the option that asked for it.
+func (o *rootOptions) preflightKube(ctx context.Context, flag string, perms []rrsa.Permission, ns string) (kubernetes.Interface, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%s: "+format+"; nothing was changed", append([]any{flag}, args...)...)
+	}
 	kc, err := o.kubeClient()
 	if err != nil {
-		return err
+		return nil, fail("no usable kube context (%v). Point --kubeconfig/--context at the cluster, or leave out %s", err, flag)
 	}
-	if _, err := kc.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
-		if apierrors.IsNotFound(err) {
-			return fmt.Errorf("namespace %q does not exist in the current cluster: create it (kubectl create namespace %s) and re-run", ns, ns)
-		}
-		return fmt.Errorf("get namespace %q: %w", ns, err)
+	err = rrsa.CheckAccess(ctx, kc, perms)
+	var denied *rrsa.AccessDeniedError
+	switch {
+	case errors.As(err, &denied):
+		return nil, fail("%v. Ask a cluster admin for these permissions (kubectl auth can-i shows them), or leave out %s", err, flag)
+	case err != nil:
+		return nil, fail("cannot use the cluster of %s (%v). Check that the context points at a reachable cluster, or leave out %s", o.contextText(), err, flag)
 	}
-	nsPatch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]string{injectionLabel: injectionOn}}})
-	if _, err := kc.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, nsPatch, metav1.PatchOptions{}); err != nil {
-		return fmt.Errorf("label namespace %q with %s=%s: %w", ns, injectionLabel, injectionOn, err)
-	}
-	// The webhook reads one role per service account: say so when this moves it off another role.
-	if cur, err := kc.CoreV1().ServiceAccounts(ns).Get(ctx, sa, metav1.GetOptions{}); err == nil {
-		if prev := cur.Annotations[roleNameAnnotation]; prev != "" && prev != roleName {
-			fmt.Fprintf(o.streams.ErrOut, "Warning: service account %s/%s pointed at RAM role %q and now points at %q; pods started from now on get %q's credentials. RAM role %q still trusts it: `kubectl ack-rrsa disassociate-role -r %s -n %s -s %s` removes that.\n",
-				ns, sa, prev, roleName, roleName, prev, prev, ns, sa)
+	if ns != "" {
+		if err := rrsa.CheckNamespace(ctx, kc, ns); err != nil {
+			return nil, fail("%v: create it (kubectl create namespace %s) and re-run", err, ns)
 		}
 	}
-	saPatch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{roleNameAnnotation: roleName}}})
-	_, err = kc.CoreV1().ServiceAccounts(ns).Patch(ctx, sa, types.MergePatchType, saPatch, metav1.PatchOptions{})
-	if apierrors.IsNotFound(err) {
-		_, err = kc.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{
-			ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: ns, Annotations: map[string]string{roleNameAnnotation: roleName}},
-		}, metav1.CreateOptions{})
-		if err == nil {
-			fmt.Fprintf(o.streams.Out, "Created service account %s/%s\n", ns, sa)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("annotate service account %s/%s with %s=%s: %w", ns, sa, roleNameAnnotation, roleName, err)
-	}
-	fmt.Fprintf(o.streams.Out, "Annotated service account %s/%s with %s=%s and labelled namespace %s with %s=%s\n",
-		ns, sa, roleNameAnnotation, roleName, ns, injectionLabel, injectionOn)
-	return nil
+	return kc, nil
 }
 
-// serviceAccountToken mints a short-lived token for ns/sa with the STS audience through the
-// TokenRequest API of the current cluster.
-func (o *rootOptions) serviceAccountToken(ctx context.Context, ns, sa string) (string, error) {
-	kc, err := o.kubeClient()
-	if err != nil {
-		return "", err
+// contextText names the kube context in use, for messages.
+func (o *rootOptions) contextText() string {
+	if o.configFlags.Context != nil && *o.configFlags.Context != "" {
+		return fmt.Sprintf("kube context %q", *o.configFlags.Context)
 	}
-	// 600 s is the shortest lifetime the API server accepts; the token is used once, right away.
-	expiry := int64(600)
-	tr, err := kc.CoreV1().ServiceAccounts(ns).CreateToken(ctx, sa, &authenticationv1.TokenRequest{
-		Spec: authenticationv1.TokenRequestSpec{Audiences: []string{rrsa.Audience}, ExpirationSeconds: &expiry},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		if apierrors.IsNotFound(err) {
-			return "", fmt.Errorf("service account %s/%s not found in the current cluster: %w", ns, sa, err)
+	if raw, err := o.configFlags.ToRawKubeConfigLoader().RawConfig(); err == nil && raw.CurrentContext != "" {
+		return fmt.Sprintf("kube context %q", raw.CurrentContext)
+	}
+	return "the current kube context"
+}
+
+// command renders a complete `kubectl ack-rrsa` command line for messages that tell the user how
+// to finish or revert something: the verb and args, the cluster and the kube context in use.
+func (o *rootOptions) command(clusterID string, args ...string) string {
+	parts := append([]string{"kubectl", "ack-rrsa"}, args...)
+	parts = append(parts, "-c", clusterID)
+	if o.configFlags.KubeConfig != nil && *o.configFlags.KubeConfig != "" {
+		parts = append(parts, "--kubeconfig", *o.configFlags.KubeConfig)
+	}
+	if o.configFlags.Context != nil && *o.configFlags.Context != "" {
+		parts = append(parts, "--context", *o.configFlags.Context)
+	}
+	for i, p := range parts {
+		if strings.ContainsAny(p, " *?'\"$\\") {
+			parts[i] = shellQuote(p)
 		}
-		return "", fmt.Errorf("request a token for service account %s/%s: %w", ns, sa, err)
 	}
-	return tr.Status.Token, nil
+	return strings.Join(parts, " ")
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,8 @@ func newFixture(t *testing.T, mutate func(*emulator.Seed)) *fixture {
 	c.ServiceAccountIssuer = testIssuer
 	c.ServiceAccountKeyFiles = []string{f.pubFile}
 	c.RRSA = emulator.RRSAConfig{Enabled: true}
-	c.TaskPolls = 3
+	// Short tasks: the waits poll a few times and finish quickly.
+	c.TaskDuration = emulator.Duration(50 * time.Millisecond)
 	if mutate != nil {
 		mutate(seed)
 	}
@@ -102,26 +104,46 @@ type result struct {
 }
 
 // run executes the plugin in-process with the fixture's endpoints and cluster id appended.
-func (f *fixture) run(t *testing.T, h hooks, stdin string, args ...string) result {
+func (f *fixture) run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	return f.runArgs(t, h, stdin, append(args, f.endpointArgs()...)...)
+	return f.runWith(t, streamsFor(stdin, nil), append(args, f.endpointArgs()...)...)
+}
+
+// testStreams are the plugin's streams with their output kept for the test.
+type testStreams struct {
+	genericiooptions.IOStreams
+	out, errOut *bytes.Buffer
+}
+
+// streamsFor returns streams reading stdin; errOut (nil for a buffer) receives stderr.
+func streamsFor(stdin string, errOut io.Writer) testStreams {
+	ts := testStreams{out: &bytes.Buffer{}, errOut: &bytes.Buffer{}}
+	if errOut == nil {
+		errOut = ts.errOut
+	}
+	ts.IOStreams = genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: ts.out, ErrOut: errOut}
+	return ts
 }
 
 // runArgs executes the plugin in-process with exactly args.
-func (f *fixture) runArgs(t *testing.T, h hooks, stdin string, args ...string) result {
+func (f *fixture) runArgs(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	cmd := newRootCommand(genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}, h)
+	return f.runWith(t, streamsFor(stdin, nil), args...)
+}
+
+func (f *fixture) runWith(t *testing.T, ts testStreams, args ...string) result {
+	t.Helper()
+	cmd := NewRootCommand(ts.IOStreams)
 	cmd.SetArgs(args)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	err := cmd.ExecuteContext(ctx)
-	return result{stdout: out.String(), stderr: errOut.String(), err: err}
+	return result{stdout: ts.out.String(), stderr: ts.errOut.String(), err: err}
 }
 
 func (f *fixture) mustRun(t *testing.T, args ...string) result {
 	t.Helper()
-	r := f.run(t, hooks{}, "", args...)
+	r := f.run(t, "", args...)
 	if r.err != nil {
 		t.Fatalf("%v: %v\nstdout:\n%s\nstderr:\n%s", args, r.err, r.stdout, r.stderr)
 	}

@@ -21,17 +21,6 @@ import (
 	"github.com/kubectl-ack/kubectl-ack/pkg/version"
 )
 
-// hooks are test seams; production code leaves them nil.
-type hooks struct {
-	// afterRead runs after a role's trust policy was read and the change confirmed, before the
-	// pre-write re-check: tests use it to simulate a concurrent writer.
-	afterRead func(ctx context.Context)
-	// afterWrite runs after the trust policy was written, before it is read back.
-	afterWrite func(ctx context.Context)
-	// isTerminal overrides terminal detection for the progress indicator.
-	isTerminal func(w io.Writer) bool
-}
-
 // rootOptions are the flags and helpers every subcommand shares.
 type rootOptions struct {
 	streams     genericiooptions.IOStreams
@@ -44,12 +33,6 @@ type rootOptions struct {
 	// so its command lines keep working.
 	assumeYes bool
 	logLevel  string
-	hooks     hooks
-}
-
-// NewRootCommand returns the `kubectl ack-rrsa` command tree writing to streams.
-func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
-	return newRootCommand(streams, hooks{})
 }
 
 // Main runs the plugin with args and returns the process exit code.
@@ -63,8 +46,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	return 0
 }
 
-func newRootCommand(streams genericiooptions.IOStreams, h hooks) *cobra.Command {
-	o := &rootOptions{streams: streams, hooks: h}
+// NewRootCommand returns the `kubectl ack-rrsa` command tree writing to streams.
+func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &rootOptions{streams: streams}
 	o.configFlags = genericclioptions.NewConfigFlags(true)
 	// -n is the service account namespace of each subcommand and -s the service account, as in
 	// ack-ram-tool, so the kubectl flags that would clash with them are left out.
@@ -83,7 +67,8 @@ kube-system/ack-cluster-profile ConfigMap). Use -v to see which source was used.
 		Example: `  kubectl ack-rrsa status
   kubectl ack-rrsa enable -c c0123456789abcdef0123456789abcdef
   kubectl ack-rrsa associate-role -r my-role -n default -s my-app --create-role-if-not-exist --annotate-service-account
-  kubectl ack-rrsa assume-role --service-account default/my-app -r my-role`,
+  kubectl ack-rrsa assume-role --service-account default/my-app -r my-role
+  kubectl ack-rrsa disassociate-role -r my-role -n default -s my-app --annotate-service-account`,
 		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -160,14 +145,6 @@ func (o *rootOptions) kubeClient() (kubernetes.Interface, error) {
 		return nil, fmt.Errorf("create Kubernetes client: %w", err)
 	}
 	return cs, nil
-}
-
-// isTerminal reports whether w is an interactive terminal (progress spinners only go there).
-func (o *rootOptions) isTerminal(w io.Writer) bool {
-	if o.hooks.isTerminal != nil {
-		return o.hooks.isTerminal(w)
-	}
-	return writerIsTerminal(w)
 }
 
 // errAborted is returned when the user declines a confirmation.

@@ -5,20 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
-	"golang.org/x/term"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
-
-// writerIsTerminal reports whether w is a terminal device.
-func writerIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
 
 // confirm asks question on stderr and reads a yes/no answer from stdin. yes (or the global
 // --assume-yes) skips the question; Ctrl-C ends it (see prompt.Confirm).

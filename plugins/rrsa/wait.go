@@ -10,12 +10,32 @@ import (
 	"time"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
+	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
 
 // waitOptions control how long and how often cluster tasks are polled.
 type waitOptions struct {
 	timeout  time.Duration
 	interval time.Duration
+}
+
+func (w waitOptions) validate() error {
+	if w.interval <= 0 || w.timeout <= 0 {
+		return errors.New("--poll-interval and --timeout must be positive")
+	}
+	return nil
+}
+
+// maxRetryBackoff caps the wait between polls after transient errors.
+const maxRetryBackoff = 30 * time.Second
+
+// isTerminal reports whether w is an interactive terminal (progress spinners only go there).
+// Writers that are not files can say so themselves with an IsTerminal() bool method.
+func isTerminal(w io.Writer) bool {
+	if t, ok := w.(interface{ IsTerminal() bool }); ok {
+		return t.IsTerminal()
+	}
+	return prompt.IsTerminal(w)
 }
 
 // progress reports waiting: a spinner redrawn in place on a terminal, one line per state change
@@ -84,17 +104,33 @@ func (p *progress) finish() {
 	})
 }
 
-// poll calls check every interval until it reports done, fails, or the context ends.
-func poll(ctx context.Context, interval time.Duration, check func(ctx context.Context) (bool, error)) error {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+// transient reports whether err is worth retrying while waiting: the service could not be
+// reached, failed or throttled. The cloud task goes on regardless of our connection.
+func transient(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && (errors.Is(err, cloud.ErrUnavailable) || errors.Is(err, cloud.ErrThrottled))
+}
+
+// poll calls check every interval until it reports done, fails, or the context ends. Transient
+// errors are reported to retrying and retried with exponential backoff (up to maxRetryBackoff).
+func poll(ctx context.Context, interval time.Duration, check func(ctx context.Context) (bool, error), retrying func(err error, next time.Duration)) error {
+	wait := interval
 	for {
 		done, err := check(ctx)
-		if err != nil || done {
+		switch {
+		case err == nil && done:
+			return nil
+		case err == nil:
+			wait = interval
+		case transient(ctx, err):
+			wait = min(max(2*wait, interval), maxRetryBackoff)
+			retrying(err, wait)
+		default:
 			return err
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		case <-t.C:
 		}
@@ -126,16 +162,18 @@ func (e *taskFailedError) Error() string {
 	return b.String()
 }
 
-// waitTask polls a CS task until it succeeds or fails, then (if wantRunning) the cluster until it
-// is running again. On failure the error includes the task error and the cluster log lines written
-// since the task started.
+// waitTask polls a CS task until it succeeds or fails, then (if clusterReady is set) the cluster
+// until clusterReady accepts it. On failure the error includes the task error and the cluster log
+// lines written since the task started. Transient errors while polling are retried.
 func (o *rootOptions) waitTask(ctx context.Context, s *session, taskID, what string, w waitOptions, clusterReady func(*cloud.Cluster) bool) error {
 	started := time.Now().Add(-time.Minute)
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
-	p := newProgress(o.streams.ErrOut, o.isTerminal(o.streams.ErrOut))
+	p := newProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut))
 	defer p.finish()
-
+	retrying := func(err error, next time.Duration) {
+		p.set(fmt.Sprintf("Waiting for %s: %v; retrying in %s", what, err, next.Round(time.Millisecond)))
+	}
 	var final *cloud.Task
 	err := poll(ctx, w.interval, func(ctx context.Context) (bool, error) {
 		t, err := s.clients.CS.DescribeTaskInfo(ctx, taskID)
@@ -143,34 +181,16 @@ func (o *rootOptions) waitTask(ctx context.Context, s *session, taskID, what str
 			return false, fmt.Errorf("describe task %s: %w", taskID, err)
 		}
 		p.set(fmt.Sprintf("Waiting for %s: task %s is %s", what, taskID, t.State))
-		if t.Done() {
-			final = t
-			return true, nil
-		}
-		return false, nil
-	})
+		final = t
+		return t.Done(), nil
+	}, retrying)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("timed out after %s waiting for %s (task %s); it may still finish: check with `kubectl ack-rrsa status` or raise --timeout", w.timeout, what, taskID)
-		}
-		if errors.Is(err, context.Canceled) {
-			// Stopping the wait does not stop the cloud task; say so, or users think it was undone.
-			return fmt.Errorf("interrupted while waiting for %s: task %s keeps running in the cloud; check with `kubectl ack-rrsa status`: %w", what, taskID, err)
-		}
-		return err
+		return o.waitError(err, s, fmt.Sprintf("%s (task %s)", what, taskID), w,
+			fmt.Sprintf("task %s keeps running in the cloud", taskID))
 	}
-	if st := strings.ToLower(final.State); st != cloud.TaskStateSuccess && st != "succeed" {
+	if !final.Succeeded() {
 		p.finish()
-		fe := &taskFailedError{what: what, taskID: taskID, state: final.State, message: final.Error}
-		// The logs are best effort: the task error alone still explains the failure.
-		if logs, lerr := s.clients.CS.DescribeClusterLogs(context.WithoutCancel(ctx), s.clusterID); lerr == nil {
-			for _, l := range logs {
-				if l.Created.IsZero() || l.Created.After(started) {
-					fe.logs = append(fe.logs, l)
-				}
-			}
-		}
-		return fe
+		return o.taskFailure(ctx, s, final, what, started)
 	}
 	if clusterReady == nil {
 		return nil
@@ -182,12 +202,37 @@ func (o *rootOptions) waitTask(ctx context.Context, s *session, taskID, what str
 		}
 		p.set(fmt.Sprintf("Waiting for cluster %s to be running: it is %s", s.clusterID, c.State))
 		return clusterReady(c), nil
-	})
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("timed out after %s waiting for cluster %s to be running again; raise --timeout or check the cluster in the console", w.timeout, s.clusterID)
+	}, retrying)
+	if err != nil {
+		return o.waitError(err, s, fmt.Sprintf("cluster %s to be running again", s.clusterID), w,
+			fmt.Sprintf("task %s has finished", taskID))
 	}
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("interrupted while waiting for cluster %s to be running again (task %s has finished); check with `kubectl ack-rrsa status`: %w", s.clusterID, taskID, err)
+	return nil
+}
+
+// waitError explains a wait that ended early: on a timeout or an interrupt the cloud task goes
+// on, so say so, or users think it was undone.
+func (o *rootOptions) waitError(err error, s *session, what string, w waitOptions, state string) error {
+	status := "`" + o.command(s.clusterID, "status") + "`"
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("timed out after %s waiting for %s; %s and may still finish: check with %s or raise --timeout", w.timeout, what, state, status)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("interrupted while waiting for %s: %s; check with %s: %w", what, state, status, err)
 	}
 	return err
+}
+
+// taskFailure builds the error of a failed task, with the cluster log lines written since it
+// started (best effort: the task error alone still explains the failure).
+func (o *rootOptions) taskFailure(ctx context.Context, s *session, t *cloud.Task, what string, started time.Time) error {
+	fe := &taskFailedError{what: what, taskID: t.TaskID, state: t.State, message: t.Error}
+	if logs, err := s.clients.CS.DescribeClusterLogs(context.WithoutCancel(ctx), s.clusterID); err == nil {
+		for _, l := range logs {
+			if l.Created.IsZero() || l.Created.After(started) {
+				fe.logs = append(fe.logs, l)
+			}
+		}
+	}
+	return fe
 }

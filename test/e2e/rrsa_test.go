@@ -3,6 +3,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -73,6 +76,41 @@ func TestRRSA(t *testing.T) {
 	// A service account the role does not trust gets a token from the apiserver, but STS refuses it.
 	must(t, u.Kubectl(ctx, "create", "serviceaccount", "other", "-n", ns))
 	mustFail(t, u.Kubectl(ctx, "ack-rrsa", "assume-role", "--service-account", ns+"/other", "-r", role), "NoPermission")
+
+	// Undo. The role trusts only this service account: without --delete-role nothing changes and
+	// the command says why; with it the role is deleted and the annotation removed.
+	mustFail(t, u.Kubectl(ctx, "ack-rrsa", "disassociate-role", "-r", role, "-n", ns, "-s", sa, "--annotate-service-account", "-y"), "Nothing was changed")
+	r = must(t, u.Kubectl(ctx, "ack-rrsa", "disassociate-role", "-r", role, "-n", ns, "-s", sa, "--annotate-service-account", "--delete-role", "-y"))
+	if !strings.Contains(r.Stdout, `Deleted RAM role "`+role+`"`) || !strings.Contains(r.Stdout, "Removed annotation") {
+		t.Errorf("disassociate --delete-role:\n%s", r)
+	}
+	r = must(t, u.Kubectl(ctx, "get", "serviceaccount", sa, "-n", ns, "-o", "jsonpath={.metadata.annotations}"))
+	if strings.Contains(r.Stdout, "role-name") {
+		t.Errorf("annotation left: %s", r.Stdout)
+	}
+	mustFail(t, u.Kubectl(ctx, "ack-rrsa", "list-associations", "-r", role), "EntityNotExist.Role")
+}
+
+// The export lines `make demo-up` prints drive the stack from a shell that has nothing else.
+func TestShellEnvDrivesTheStack(t *testing.T) {
+	env := filepath.Join(t.TempDir(), "env.sh")
+	if err := stack.WriteEnvFile(env); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(env); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("env file: %v %v", fi, err)
+	}
+	cmd := exec.Command("/bin/bash", "-c", `set -e; source "$1"; kubectl get namespace default -o name; kubectl ack-rrsa status -c "$2" -o json; kubectl ack-login whoami`, "bash", env, stack.ClusterID)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=/usr/bin:/bin"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	for _, want := range []string{"namespace/default", `"clusterId": "` + stack.ClusterID + `"`, "acs:ram::" + stack.AccountID + ":user/admin"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
 }
 
 type rrsaStatusJSON struct {

@@ -2,10 +2,12 @@ package kubefile
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -40,6 +42,8 @@ type Context struct {
 	Cluster   string `json:"cluster"`
 	User      string `json:"user"`
 	Namespace string `json:"namespace,omitempty"`
+	// Extensions are set by name in the context's "extensions" list; others stay.
+	Extensions []NamedExtension `json:"-"`
 }
 
 // Entries are the named entries one kubeconfig update adds or replaces.
@@ -114,6 +118,13 @@ func (e Entries) applyContext(doc *Document) error {
 	for k, v := range fresh {
 		merged[k] = v
 	}
+	if len(e.Context.Extensions) > 0 {
+		exts, err := mergeExtensions(body["extensions"], e.Context.Extensions)
+		if err != nil {
+			return err
+		}
+		merged["extensions"] = exts
+	}
 	doc.Set(SectionContexts, e.ContextName, merged)
 	return nil
 }
@@ -122,18 +133,7 @@ func (e Entries) applyContext(doc *Document) error {
 // --stdout). The current context is always set so the output works as a
 // --kubeconfig file on its own.
 func Render(e Entries) ([]byte, error) {
-	if err := e.validate(); err != nil {
-		return nil, err
-	}
-	doc := NewDocument()
-	for _, f := range []func(*Document) error{e.applyCluster, e.applyUser, e.applyContext} {
-		if err := f(doc); err != nil {
-			return nil, fmt.Errorf("build kubeconfig: %w", err)
-		}
-	}
-	doc.SetCurrentContext(e.ContextName)
-	doc.m["preferences"] = map[string]any{}
-	return doc.Marshal()
+	return RenderAll([]Entries{e}, e.ContextName)
 }
 
 // Result says what Merge changed.
@@ -152,9 +152,28 @@ type Result struct {
 // first copied to <file>.bak-<UTC timestamp> (0600), then replaced
 // atomically with mode 0600. Unrelated entries are never touched.
 func Merge(opts PathOptions, e Entries, now time.Time) (*Result, error) {
-	if err := e.validate(); err != nil {
+	res, err := Update(opts, Change{Set: []Entries{e}}, now)
+	if err != nil {
 		return nil, err
 	}
+	return &res.Result, nil
+}
+
+// session holds the kubeconfig files of one update in memory until write.
+type session struct {
+	files []string // precedence order
+	def   string   // receives new entries
+	docs  map[string]*loaded
+}
+
+type loaded struct {
+	doc     *Document
+	exists  bool
+	orig    []byte
+	touched bool
+}
+
+func openSession(opts PathOptions) (*session, error) {
 	files, err := opts.Precedence()
 	if err != nil {
 		return nil, err
@@ -163,43 +182,70 @@ func Merge(opts PathOptions, e Entries, now time.Time) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	type loaded struct {
-		doc     *Document
-		exists  bool
-		orig    []byte
-		touched bool
-	}
-	docs := map[string]*loaded{}
-	load := func(path string) (*loaded, error) {
-		if l, ok := docs[path]; ok {
-			return l, nil
-		}
-		doc, exists, err := LoadDocument(path)
-		if err != nil {
+	s := &session{files: files, def: def, docs: map[string]*loaded{}}
+	for _, f := range files {
+		if _, err := s.load(f); err != nil {
 			return nil, err
 		}
-		l := &loaded{doc: doc, exists: exists}
-		if exists {
-			if l.orig, err = doc.Marshal(); err != nil {
-				return nil, err
-			}
-		}
-		docs[path] = l
+	}
+	return s, nil
+}
+
+func (s *session) load(path string) (*loaded, error) {
+	if l, ok := s.docs[path]; ok {
 		return l, nil
 	}
-	for _, f := range files {
-		if _, err := load(f); err != nil {
+	doc, exists, err := LoadDocument(path)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{doc: doc, exists: exists}
+	if exists {
+		if l.orig, err = doc.Marshal(); err != nil {
 			return nil, err
 		}
 	}
-	origin := func(section, name string) (*loaded, error) {
-		for _, f := range files {
-			if docs[f].doc.Has(section, name) {
-				return docs[f], nil
-			}
+	s.docs[path] = l
+	return l, nil
+}
+
+// find returns the file that defines the entry, or nil.
+func (s *session) find(section, name string) *loaded {
+	for _, f := range s.files {
+		if s.docs[f].doc.Has(section, name) {
+			return s.docs[f]
 		}
-		return load(def)
 	}
+	return nil
+}
+
+// origin returns the file that defines the entry, else the default file.
+func (s *session) origin(section, name string) (*loaded, error) {
+	if l := s.find(section, name); l != nil {
+		return l, nil
+	}
+	return s.load(s.def)
+}
+
+// snapshot renders the three entries of e as they are now, to tell what an update changed.
+func (s *session) snapshot(e Entries) (string, bool) {
+	var b strings.Builder
+	exists := false
+	for _, n := range [][2]string{{SectionClusters, e.ClusterName}, {SectionUsers, e.UserName}, {SectionContexts, e.ContextName}} {
+		if l := s.find(n[0], n[1]); l != nil {
+			body, _ := l.doc.Get(n[0], n[1])
+			j, _ := json.Marshal(body)
+			b.Write(j)
+			exists = exists || n[0] == SectionContexts
+		}
+		b.WriteByte('\n')
+	}
+	return b.String(), exists
+}
+
+// apply writes the entries and returns StatusAdded, StatusUpdated or StatusUnchanged for the context.
+func (s *session) apply(e Entries) (string, error) {
+	before, existed := s.snapshot(e)
 	steps := []struct {
 		section, name string
 		apply         func(*Document) error
@@ -208,42 +254,58 @@ func Merge(opts PathOptions, e Entries, now time.Time) (*Result, error) {
 		{SectionUsers, e.UserName, e.applyUser},
 		{SectionContexts, e.ContextName, e.applyContext},
 	}
-	for _, s := range steps {
-		l, err := origin(s.section, s.name)
+	for _, st := range steps {
+		l, err := s.origin(st.section, st.name)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		l.touched = true
-		if err := s.apply(l.doc); err != nil {
-			return nil, fmt.Errorf("update kubeconfig %s %q: %w", s.section, s.name, err)
+		if err := st.apply(l.doc); err != nil {
+			return "", fmt.Errorf("update kubeconfig %s %q: %w", st.section, st.name, err)
 		}
 	}
 	if e.SetCurrentContext {
-		target := ""
-		for _, f := range files {
-			if docs[f].doc.CurrentContext() != "" {
-				target = f
-				break
-			}
+		if err := s.setCurrent(e.ContextName); err != nil {
+			return "", err
 		}
-		if target == "" {
-			target = def
-		}
-		l, err := load(target)
-		if err != nil {
-			return nil, err
-		}
-		l.touched = true
-		l.doc.SetCurrentContext(e.ContextName)
 	}
+	after, _ := s.snapshot(e)
+	switch {
+	case !existed:
+		return StatusAdded, nil
+	case before != after:
+		return StatusUpdated, nil
+	}
+	return StatusUnchanged, nil
+}
 
+// setCurrent sets current-context in the first file that sets one, else the default file.
+func (s *session) setCurrent(name string) error {
+	target := s.def
+	for _, f := range s.files {
+		if s.docs[f].doc.CurrentContext() != "" {
+			target = f
+			break
+		}
+	}
+	l, err := s.load(target)
+	if err != nil {
+		return err
+	}
+	l.touched = true
+	l.doc.SetCurrentContext(name)
+	return nil
+}
+
+// write backs up and replaces every file whose content changed.
+func (s *session) write(now time.Time) (*Result, error) {
 	res := &Result{}
-	order := append([]string{}, files...)
-	if _, ok := docs[def]; ok && !contains(order, def) {
-		order = append(order, def)
+	order := append([]string{}, s.files...)
+	if _, ok := s.docs[s.def]; ok && !contains(order, s.def) {
+		order = append(order, s.def)
 	}
 	for _, f := range order {
-		l := docs[f]
+		l := s.docs[f]
 		if !l.touched {
 			continue
 		}

@@ -77,6 +77,9 @@ type entry struct {
 	UserARN  string   `json:"userarn,omitempty"`
 	Username string   `json:"username"`
 	Groups   []string `json:"groups,omitempty"`
+	// AllowAnyAccount is ours (an ARN with a wildcard account id needs it); the official add-on
+	// ignores it.
+	AllowAnyAccount bool `json:"allowAnyAccount,omitempty"`
 }
 
 // Encode writes c into a copy of data, replacing the three mapping keys (an empty list drops its
@@ -88,11 +91,11 @@ func Encode(c mapper.StaticConfig, data map[string]string) (map[string]string, e
 	}
 	roles := make([]entry, 0, len(c.MapRoles))
 	for _, r := range c.MapRoles {
-		roles = append(roles, entry{RoleARN: r.RoleARN, Username: r.Username, Groups: r.Groups})
+		roles = append(roles, entry{RoleARN: r.RoleARN, Username: r.Username, Groups: r.Groups, AllowAnyAccount: r.AllowAnyAccount})
 	}
 	users := make([]entry, 0, len(c.MapUsers))
 	for _, u := range c.MapUsers {
-		users = append(users, entry{UserARN: u.UserARN, Username: u.Username, Groups: u.Groups})
+		users = append(users, entry{UserARN: u.UserARN, Username: u.Username, Groups: u.Groups, AllowAnyAccount: u.AllowAnyAccount})
 	}
 	accounts := make([]any, 0, len(c.MapAccounts))
 	for _, a := range c.MapAccounts {

@@ -75,7 +75,7 @@ func TestParse(t *testing.T) {
 func TestEncodeRoundTrip(t *testing.T) {
 	c := mapper.StaticConfig{
 		MapRoles:    []mapper.RoleMapping{{RoleARN: "acs:ram::1:role/a", Username: "a:{{SessionName}}", Groups: []string{"g"}}},
-		MapUsers:    []mapper.UserMapping{{UserARN: "acs:ram::1:user/b", Username: "b"}},
+		MapUsers:    []mapper.UserMapping{{UserARN: "acs:ram::1:user/b", Username: "b"}, {UserARN: "acs:ram::*:user/c", Username: "c", AllowAnyAccount: true}},
 		MapAccounts: []mapper.AccountMapping{{AccountID: "2"}, {AccountID: "3", Username: "x-{{AccountID}}"}},
 	}
 	data, err := configmap.Encode(c, map[string]string{"other": "kept", "mapUsers": "replaced"})

@@ -21,6 +21,8 @@ func RuleFromMapping(m *v1alpha1.RAMIdentityMapping) (mapper.Rule, error) {
 		ARN:      strings.TrimSpace(m.Spec.ARN),
 		Username: m.Spec.Username,
 		Groups:   slices.Clone(m.Spec.Groups),
+
+		AllowAnyAccount: m.Spec.AllowAnyAccount,
 	}
 	if r.ARN == "" {
 		return mapper.Rule{}, fmt.Errorf("RAMIdentityMapping %q: spec.arn is required", m.Name)

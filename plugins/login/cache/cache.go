@@ -2,11 +2,16 @@
 //
 // kubectl starts the credential plugin for every new process, so the hit
 // path is a single small file read. Entries live in one 0700 directory, one
-// 0600 JSON file per key, written atomically (temporary file in the same
+// 0600 file per key, written atomically (temporary file in the same
 // directory, fsync, rename). A per-key lock file serialises
 // check-refresh-write so that concurrent kubectl processes make one refresh
 // and the others read its result. Anything unreadable, corrupt, foreign or
 // for another key is treated as a miss and replaced, never as an error.
+//
+// The directory is trusted only when the user owns it and neither group nor
+// others can write to it, checked before any entry is read; entries and
+// locks must be regular files of the user and are never reached through
+// symbolic links. An untrusted directory is not used at all.
 package cache
 
 import (
@@ -15,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,12 +110,20 @@ type Store struct {
 	LockTimeout time.Duration
 }
 
-func (s Store) path(key, suffix string) string { return filepath.Join(s.Dir, key+suffix) }
-
 // Get returns the entry stored for key, or nil for a miss. Corrupt,
-// foreign and mismatching files are misses.
+// foreign, linked and mismatching files are misses, and so is every entry of
+// a directory that fails the checks of ErrUntrusted.
 func (s Store) Get(key string) *Entry {
-	data, err := os.ReadFile(s.path(key, entrySuffix))
+	d, err := s.openDir(false)
+	if err != nil {
+		return nil
+	}
+	defer d.close()
+	return d.get(key)
+}
+
+func (d *dir) get(key string) *Entry {
+	data, err := d.read(key + entrySuffix)
 	if err != nil {
 		return nil
 	}
@@ -122,19 +136,34 @@ func (s Store) Get(key string) *Entry {
 
 // Put stores e under key atomically with mode 0600.
 func (s Store) Put(key string, e *Entry) error {
-	if err := s.ensureDir(); err != nil {
+	d, err := s.openDir(true)
+	if err != nil {
 		return err
 	}
+	defer d.close()
+	return d.put(key, e)
+}
+
+func (d *dir) put(key string, e *Entry) error {
 	data, err := encodeEntry(key, e)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(s.path(key, entrySuffix), data)
+	return d.writeAtomic(key+entrySuffix, data)
 }
 
-// Delete removes the entry for key; a missing entry is not an error.
+// Delete removes the entry for key; a missing entry or directory is not an
+// error.
 func (s Store) Delete(key string) error {
-	if err := os.Remove(s.path(key, entrySuffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	d, err := s.openDir(false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if err := d.root.Remove(key + entrySuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove cache entry: %w", err)
 	}
 	return nil
@@ -143,30 +172,36 @@ func (s Store) Delete(key string) error {
 // Clear removes entries whose cluster id equals
 // clusterID, or every entry when clusterID is empty. Files that are not
 // valid entries are removed only when clearing everything. It returns the
-// number of entries removed.
+// number of entries removed. A directory that fails the checks of
+// ErrUntrusted is an error: nothing in it is touched.
 func (s Store) Clear(clusterID string) (int, error) {
-	ents, err := os.ReadDir(s.Dir)
-	if errors.Is(err, os.ErrNotExist) {
+	d, err := s.openDir(false)
+	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
+	if err != nil {
+		return 0, err
+	}
+	defer d.close()
+	names, err := fs.ReadDir(d.root.FS(), ".")
 	if err != nil {
 		return 0, fmt.Errorf("read cache directory %s: %w", s.Dir, err)
 	}
 	n := 0
 	var errs []error
-	for _, de := range ents {
+	for _, de := range names {
 		name := de.Name()
 		key, ok := strings.CutSuffix(name, entrySuffix)
 		if !ok || de.IsDir() {
 			continue
 		}
 		if clusterID != "" {
-			e := s.Get(key)
+			e := d.get(key)
 			if e == nil || e.ClusterID != clusterID {
 				continue
 			}
 		}
-		if err := os.Remove(filepath.Join(s.Dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 			continue
 		}
@@ -186,13 +221,25 @@ func (s Store) Clear(clusterID string) (int, error) {
 // callers (in any process) wait for the lock and then reuse the entry the
 // first one stored. refreshed reports whether issue ran. A failure to lock
 // or to store the cache is not fatal: the credential is still returned and
-// the problem reported through warn.
+// the problem reported through warn. A directory that fails the checks of
+// ErrUntrusted is checked before anything in it is read and then not used
+// at all: one warning, and the credential is issued.
 func (s Store) GetOrRefresh(ctx context.Context, key string, now func() time.Time, margin func(*Entry) time.Duration,
 	issue func(context.Context) (*Entry, error), warn func(error)) (e *Entry, refreshed bool, err error) {
-	if e := s.Get(key); e != nil && e.Fresh(now(), margin(e)) {
+	fresh := func(e *Entry) bool { return e != nil && e.Fresh(now(), margin(e)) }
+	d, derr := s.openDir(false)
+	if errors.Is(derr, fs.ErrNotExist) {
+		d, derr = s.openDir(true)
+	}
+	if derr != nil {
+		warn(derr)
+		return issueOnly(ctx, issue)
+	}
+	defer d.close()
+	if e := d.get(key); fresh(e) {
 		return e, false, nil
 	}
-	unlock, lerr := s.lock(ctx, key)
+	unlock, lerr := d.lock(ctx, key, s.lockTimeout())
 	if lerr != nil {
 		if ctx.Err() != nil {
 			return nil, false, lerr
@@ -201,7 +248,7 @@ func (s Store) GetOrRefresh(ctx context.Context, key string, now func() time.Tim
 	} else {
 		defer unlock()
 		// Another process may have refreshed while we waited.
-		if e := s.Get(key); e != nil && e.Fresh(now(), margin(e)) {
+		if e := d.get(key); fresh(e) {
 			return e, false, nil
 		}
 	}
@@ -209,62 +256,16 @@ func (s Store) GetOrRefresh(ctx context.Context, key string, now func() time.Tim
 	if err != nil {
 		return nil, false, err
 	}
-	if perr := s.Put(key, e); perr != nil {
+	if perr := d.put(key, e); perr != nil {
 		warn(perr)
 	}
 	return e, true, nil
 }
 
-func (s Store) ensureDir() error {
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return fmt.Errorf("create cache directory %s: %w", s.Dir, err)
-	}
-	// MkdirAll leaves an existing directory's mode alone; entries hold
-	// credentials, so tighten it.
-	fi, err := os.Stat(s.Dir)
+func issueOnly(ctx context.Context, issue func(context.Context) (*Entry, error)) (*Entry, bool, error) {
+	e, err := issue(ctx)
 	if err != nil {
-		return fmt.Errorf("create cache directory %s: %w", s.Dir, err)
+		return nil, false, err
 	}
-	if !fi.IsDir() {
-		return fmt.Errorf("cache path %s is not a directory", s.Dir)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		if err := os.Chmod(s.Dir, 0o700); err != nil {
-			return fmt.Errorf("restrict cache directory %s: %w", s.Dir, err)
-		}
-	}
-	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	tmp := f.Name()
-	done := false
-	defer func() {
-		if !done {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	done = true
-	return nil
+	return e, true, nil
 }

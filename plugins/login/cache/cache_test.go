@@ -263,19 +263,22 @@ func TestConcurrentRefreshIssuesOnce(t *testing.T) {
 }
 
 func TestLockHonoursContext(t *testing.T) {
-	s := Store{Dir: t.TempDir(), LockTimeout: time.Hour}
-	unlock, err := s.lock(context.Background(), "k")
+	d, err := Store{Dir: t.TempDir()}.openDir(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	unlock, err := d.lock(context.Background(), "k", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.lock(ctx, "k"); !errors.Is(err, context.Canceled) {
+	if _, err := d.lock(ctx, "k", time.Hour); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	s.LockTimeout = time.Millisecond
-	if _, err := s.lock(context.Background(), "k"); !errors.Is(err, errLockTimeout) {
+	if _, err := d.lock(context.Background(), "k", time.Millisecond); !errors.Is(err, errLockTimeout) {
 		t.Fatalf("err = %v, want timeout", err)
 	}
 }

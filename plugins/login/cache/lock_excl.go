@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"time"
@@ -15,30 +16,32 @@ import (
 // behind by a crashed process; a refresh takes far less.
 const staleLock = 2 * time.Minute
 
-// lock creates the key's lock file exclusively (O_EXCL), the portable
-// fallback where flock(2) is unavailable. A lock file older than staleLock
-// is removed and retried.
-func (s Store) lock(ctx context.Context, key string) (func(), error) {
-	if err := s.ensureDir(); err != nil {
-		return nil, err
-	}
-	path := s.path(key, lockSuffix)
-	err := pollLock(ctx, s.lockTimeout(), func() (bool, error) {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+// lock creates the key's lock file exclusively (O_EXCL, which never follows
+// a link), the portable fallback where flock(2) is unavailable. A lock file
+// older than staleLock is removed and retried; a symbolic link is refused.
+func (d *dir) lock(ctx context.Context, key string, timeout time.Duration) (func(), error) {
+	name := key + lockSuffix
+	err := pollLock(ctx, timeout, func() (bool, error) {
+		f, err := d.root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY|noFollow, 0o600)
 		if err == nil {
 			_, _ = f.WriteString(strconv.Itoa(os.Getpid()))
 			return true, f.Close()
 		}
-		if !errors.Is(err, os.ErrExist) {
+		if !errors.Is(err, fs.ErrExist) {
 			return false, err
 		}
-		if fi, serr := os.Stat(path); serr == nil && time.Since(fi.ModTime()) > staleLock {
-			_ = os.Remove(path)
+		fi, serr := d.root.Lstat(name)
+		switch {
+		case serr != nil:
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return false, fmt.Errorf("%s is a symbolic link: the credential cache never follows links; remove it", d.name(name))
+		case time.Since(fi.ModTime()) > staleLock:
+			_ = d.root.Remove(name)
 		}
 		return false, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("lock credential cache %s: %w", path, err)
+		return nil, fmt.Errorf("lock credential cache %s: %w", d.name(name), err)
 	}
-	return func() { _ = os.Remove(path) }, nil
+	return func() { _ = d.root.Remove(name) }, nil
 }

@@ -8,23 +8,21 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 )
 
 // lock takes an exclusive flock(2) on the key's lock file. The kernel drops
 // the lock when the process dies, so a crashed refresh never blocks others.
-// The lock is polled (non-blocking flock) so that ctx and LockTimeout can
-// end the wait.
-func (s Store) lock(ctx context.Context, key string) (func(), error) {
-	if err := s.ensureDir(); err != nil {
-		return nil, err
-	}
-	path := s.path(key, lockSuffix)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+// The lock is polled (non-blocking flock) so that ctx and timeout can end
+// the wait. A lock file that is a symbolic link or not the user's is
+// refused.
+func (d *dir) lock(ctx context.Context, key string, timeout time.Duration) (func(), error) {
+	f, _, err := d.open(key+lockSuffix, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open cache lock %s: %w", path, err)
+		return nil, fmt.Errorf("open cache lock: %w", err)
 	}
 	fd := int(f.Fd())
-	err = pollLock(ctx, s.lockTimeout(), func() (bool, error) {
+	err = pollLock(ctx, timeout, func() (bool, error) {
 		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
 		if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EINTR) {
 			return false, nil
@@ -33,7 +31,7 @@ func (s Store) lock(ctx context.Context, key string) (func(), error) {
 	})
 	if err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("lock credential cache %s: %w", path, err)
+		return nil, fmt.Errorf("lock credential cache %s: %w", d.name(key+lockSuffix), err)
 	}
 	return func() {
 		_ = syscall.Flock(fd, syscall.LOCK_UN)

@@ -189,7 +189,8 @@ func start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		s.AccountID = RandomAccountID()
 	}
 	s.ClusterID = "c" + randomHex(16)
-	s.ServiceAccountIssuer = "https://oidc-ack.e2e.invalid/" + s.ClusterID
+	// The same form as the emulator's default issuer (emulator.DefaultIssuer).
+	s.ServiceAccountIssuer = "https://oidc-ack.emulator.invalid/" + s.ClusterID
 
 	if err := s.startEmulator(ctx, servingCA.certFile, clientCA, saPub); err != nil {
 		return nil, err
@@ -352,7 +353,8 @@ type seedCluster struct {
 	ServiceAccountIssuer   string         `json:"serviceAccountIssuer"`
 	ServiceAccountKeyFiles []string       `json:"serviceAccountKeyFiles"`
 	RRSA                   map[string]any `json:"rrsa"`
-	TaskPolls              int            `json:"taskPolls"`
+	TaskPolls              int            `json:"taskPolls,omitempty"`
+	TaskDuration           string         `json:"taskDuration,omitempty"`
 }
 
 func (s *Stack) startEmulator(ctx context.Context, servingCAFile string, clientCA *ca, saPub string) error {
@@ -368,7 +370,7 @@ func (s *Stack) startEmulator(ctx context.Context, servingCAFile string, clientC
 			Version: "1.36.3-aliyun.1", APIServerURL: s.APIServerURL, APIServerCAFile: servingCAFile,
 			ClientCACertFile: clientCA.certFile, ClientCAKeyFile: clientCA.keyFile,
 			ServiceAccountIssuer: s.ServiceAccountIssuer, ServiceAccountKeyFiles: []string{saPub},
-			RRSA: map[string]any{"enabled": false}, TaskPolls: 2,
+			RRSA: map[string]any{"enabled": false}, TaskDuration: "500ms",
 		}},
 	}
 	b, err := json.MarshalIndent(seed, "", "  ")

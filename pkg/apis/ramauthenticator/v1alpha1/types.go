@@ -39,6 +39,10 @@ type RAMIdentityMappingSpec struct {
 	// Groups in Kubernetes; may use the same templates as Username.
 	// +optional
 	Groups []string `json:"groups,omitempty"`
+	// AllowAnyAccount must be true when arn has a wildcard (`*` or `?`) in its account id, which
+	// matches identities of every Alibaba Cloud account; without it such a mapping is refused.
+	// +optional
+	AllowAnyAccount bool `json:"allowAnyAccount,omitempty"`
 }
 
 // RAMIdentityMappingStatus is observed state written by the authenticator.

@@ -1,7 +1,10 @@
-// Command demo is `make demo`: it starts the emulator, etcd, kube-apiserver and
-// ack-ram-authenticator on loopback (package harness) and walks through the main job of
-// kubectl-ack, printing each command and its output as a terminal would, then tears everything
-// down. It exits non-zero when any step does not behave as shown.
+// Command demo is `make demo` and `make demo-up`. `make demo` starts the emulator, etcd,
+// kube-apiserver and ack-ram-authenticator on loopback (package harness) and walks through the
+// main job of kubectl-ack, printing each command and its output as a terminal would, then tears
+// everything down; it exits non-zero when any step does not behave as shown. With -up
+// (`make demo-up`) it starts the same stack, prints the shell lines to use it by hand, and stays
+// up until interrupted (Ctrl-C or `make demo-down`). Either way Ctrl-C reports "interrupted" and
+// exits 130.
 package main
 
 import (
@@ -12,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,16 +23,78 @@ import (
 	"github.com/kubectl-ack/kubectl-ack/test/e2e/harness"
 )
 
+// EnvStarted is set by hack/demo.sh to the time (Unix nanoseconds) it started, before any build,
+// so the demo's timing lines include the build.
+const EnvStarted = "DEMO_STARTED_NS"
+
 func main() {
 	keep := flag.Bool("keep", false, "keep the working directory (certificates, logs) after the demo")
+	up := flag.Bool("up", false, "start the stack, print the shell lines to use it and stay up until interrupted (make demo-up)")
+	dir := flag.String("dir", "", "with -up: the working directory, holding env.sh and demo.pid (default: a temporary one)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout, *keep); err != nil {
+	clock := newTimer(os.Getenv(EnvStarted))
+	var err error
+	if *up {
+		err = stayUp(ctx, os.Stdout, *dir, clock)
+	} else {
+		err = run(ctx, os.Stdout, *keep, clock)
+	}
+	switch {
+	case *up && err == nil:
+		fmt.Fprintln(os.Stderr, "\ndemo-up: stopped; everything was stopped and cleaned up")
+	case ctx.Err() != nil:
+		// A signal is the user's choice, not a failure.
+		fmt.Fprintf(os.Stderr, "\ndemo: interrupted after %s; everything was stopped\n", clock.total())
+		os.Exit(130)
+	case err != nil:
 		fmt.Fprintf(os.Stderr, "demo: FAILED: %v\n", err)
-		stop()
 		os.Exit(1)
 	}
+}
+
+// timer tells how long the demo took, from hack/demo.sh's start when it is known (so the build
+// counts) and from the program's start otherwise.
+type timer struct {
+	start    time.Time // hack/demo.sh's start, or the program's
+	program  time.Time // the program's start: what came before was building
+	stackUp  time.Time
+	withMake bool
+}
+
+func newTimer(startedNS string) *timer {
+	now := time.Now()
+	t := &timer{start: now, program: now}
+	if ns, err := strconv.ParseInt(startedNS, 10, 64); err == nil && ns > 0 && ns <= now.UnixNano() {
+		t.start, t.withMake = time.Unix(0, ns), true
+	}
+	return t
+}
+
+func round(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
+
+func (t *timer) total() time.Duration { return round(time.Since(t.start)) }
+
+// upLine says how long starting took, and the build before it when known.
+func (t *timer) upLine() string {
+	t.stackUp = time.Now()
+	line := fmt.Sprintf("Up in %s", round(t.stackUp.Sub(t.program)))
+	if t.withMake {
+		line += fmt.Sprintf(" (after %s of building)", round(t.program.Sub(t.start)))
+	}
+	return line
+}
+
+// doneLine splits the whole run into building, starting and the walk-through.
+func (t *timer) doneLine() string {
+	walk := round(time.Since(t.stackUp))
+	if !t.withMake {
+		return fmt.Sprintf("The demo took %s: %s starting the stack, %s walking through (build time not included: run it with make demo).",
+			t.total(), round(t.stackUp.Sub(t.program)), walk)
+	}
+	return fmt.Sprintf("The demo took %s in all: %s building, %s starting the stack, %s walking through.",
+		t.total(), round(t.program.Sub(t.start)), round(t.stackUp.Sub(t.program)), walk)
 }
 
 // demo holds what the steps share.
@@ -68,8 +134,7 @@ func (d *demo) fails(u *harness.User, want string, name string, args ...string) 
 	return nil
 }
 
-func run(ctx context.Context, out io.Writer, keep bool) (err error) {
-	start := time.Now()
+func run(ctx context.Context, out io.Writer, keep bool, clock *timer) (err error) {
 	fmt.Fprintln(out, "Starting ack-emulator (STS, RAM, CS), etcd, kube-apiserver and ack-ram-authenticator on 127.0.0.1 ...")
 	s, err := harness.Start(ctx, harness.Options{
 		KeepDir: keep,
@@ -80,18 +145,18 @@ func run(ctx context.Context, out io.Writer, keep bool) (err error) {
 		return err
 	}
 	defer func() {
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			s.KeepDir()
 			fmt.Fprintf(os.Stderr, "\nprocess logs (kept in %s):\n%s", s.Dir, s.Logs(25))
 		}
 		s.Close()
 		if err == nil {
-			fmt.Fprintf(out, "\nEverything stopped and cleaned up. The demo took %s.\n", time.Since(start).Round(100*time.Millisecond))
+			fmt.Fprintf(out, "\nEverything stopped and cleaned up. %s\n", clock.doneLine())
 		}
 	}()
 	d := &demo{ctx: ctx, out: out, stack: s, bold: isTerminal(out)}
-	fmt.Fprintf(out, "Up in %s. Account %s, ACK cluster %s, API server %s.\n",
-		time.Since(start).Round(100*time.Millisecond), s.AccountID, s.ClusterID, s.APIServerURL)
+	fmt.Fprintf(out, "%s. Account %s, ACK cluster %s, API server %s.\n",
+		clock.upLine(), s.AccountID, s.ClusterID, s.APIServerURL)
 	return d.walk()
 }
 
@@ -207,7 +272,13 @@ func (d *demo) walk() error {
 	if _, err := d.ok(ops, "kubectl", "create", "serviceaccount", "other", "-n", "demo"); err != nil {
 		return err
 	}
-	return d.fails(ops, "NoPermission", "kubectl", "ack-rrsa", "assume-role", "--service-account", "demo/other", "-r", "demo-app")
+	if err := d.fails(ops, "NoPermission", "kubectl", "ack-rrsa", "assume-role", "--service-account", "demo/other", "-r", "demo-app"); err != nil {
+		return err
+	}
+	d.say("undo: demo/app was the only service account the role trusted, so the role goes, and so does the annotation")
+	_, err = d.ok(ops, "kubectl", "ack-rrsa", "disassociate-role", "-r", "demo-app", "-n", "demo", "-s", "app",
+		"--annotate-service-account", "--delete-role", "-y")
+	return err
 }
 
 func isTerminal(w io.Writer) bool {
