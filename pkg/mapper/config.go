@@ -40,7 +40,7 @@ type UserMapping struct {
 }
 
 // AccountMapping maps every identity of an account. In the file it is either a bare account id
-// string (as in the upstream authenticator, username = the caller's ARN, no groups) or an object
+// string (as in the official add-on: username = the caller's canonical ARN, no groups) or an object
 // {"accountID", "username", "groups"}.
 type AccountMapping struct {
 	AccountID string   `json:"accountID"`

@@ -70,7 +70,7 @@ type Rule struct {
 	// ARN is a canonical ARN or an ARN glob ("*", "?"); empty for account rules.
 	ARN string
 	// Username is a template (see RenderTemplate). Empty for an account rule means the
-	// identity's ARN.
+	// identity's canonical ARN.
 	Username string
 	// Groups are templates.
 	Groups []string
@@ -212,7 +212,9 @@ func Match(rules []Rule, id token.Identity) (*Result, bool, error) {
 	res := &Result{Rule: r, Kind: [...]string{KindExact, KindGlob, KindAccount}[best.kind]}
 	var err error
 	if r.Username == "" && best.kind == 2 {
-		res.Username = id.ARN
+		// A bare mapAccounts id maps to the canonical ARN (assumed-role → role), as on the
+		// official add-on, so RBAC bindings written for it keep working.
+		res.Username = canonical
 	} else if res.Username, err = RenderTemplate(r.Username, id); err != nil {
 		return nil, false, fmt.Errorf("map %s with rule from %s: username: %w", id.ARN, r.Source, err)
 	}

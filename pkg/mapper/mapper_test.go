@@ -98,12 +98,12 @@ func TestMatchPrecedence(t *testing.T) {
 			id: roleID, wantOK: true, wantKind: "glob", wantUser: "s", wantSrc: "crd:x",
 		},
 		{
-			name: "account mapping last, default username is the ARN",
+			name: "account mapping last, default username is the canonical ARN (as on the official add-on)",
 			rules: []mapper.Rule{
 				{Source: "crd:other", ARN: "acs:ram::999:role/*", Username: "other"},
 				{Source: "config:mapAccounts", Account: "123"},
 			},
-			id: roleID, wantOK: true, wantKind: "account", wantUser: roleID.ARN, wantSrc: "config:mapAccounts",
+			id: roleID, wantOK: true, wantKind: "account", wantUser: roleID.CanonicalARN, wantSrc: "config:mapAccounts",
 		},
 		{
 			name:  "other account does not match",

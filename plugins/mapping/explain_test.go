@@ -128,7 +128,7 @@ server:
 			wantMapped: true, wantKind: mapper.KindExact, wantSource: mapper.SourceMapUsers, wantUser: "dave"},
 		{name: "static account, default username", config: true, args: []string{"--arn", "acs:ram::5555:assumed-role/r/s"},
 			id:         token.Identity{AccountID: "5555", ARN: "acs:ram::5555:assumed-role/r/s", CanonicalARN: "acs:ram::5555:role/r", SessionName: "s"},
-			wantMapped: true, wantKind: mapper.KindAccount, wantSource: mapper.SourceMapAccounts, wantUser: "acs:ram::5555:assumed-role/r/s"},
+			wantMapped: true, wantKind: mapper.KindAccount, wantSource: mapper.SourceMapAccounts, wantUser: "acs:ram::5555:role/r"},
 		{name: "static account with template", config: true, args: []string{"--arn", "acs:ram::6666:assumed-role/r/a@b"},
 			id:         token.Identity{AccountID: "6666", ARN: "acs:ram::6666:assumed-role/r/a@b", CanonicalARN: "acs:ram::6666:role/r", SessionName: "a@b"},
 			wantMapped: true, wantKind: mapper.KindAccount, wantSource: mapper.SourceMapAccounts, wantUser: "acct6:a-b"},
