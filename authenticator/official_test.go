@@ -183,4 +183,3 @@ func TestPrepareState(t *testing.T) {
 		t.Fatalf("mismatched pregenerated kubeconfig: %v", err)
 	}
 }
-
