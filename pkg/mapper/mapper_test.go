@@ -185,6 +185,8 @@ func TestTemplates(t *testing.T) {
 		{tmpl: "x{{SessionName}}y{{SessionNameRaw}}z", id: roleID, want: "xbob-example.comybob@example.comz"},
 		{tmpl: "{{SessionName}}", id: userID, err: "no value"},
 		{tmpl: "{{EC2PrivateDNSName}}", id: userID, err: "unknown placeholder"},
+		// The official add-on reads it from ECS metadata; here it is refused when the mapping loads.
+		{tmpl: "system:node:{{ECSPrivateDNSName}}", id: userID, err: "unknown placeholder"},
 		{tmpl: "{{ AccountID }}", id: userID, err: "unknown placeholder"},
 		{tmpl: "{{accountid}}", id: userID, err: "unknown placeholder"},
 		{tmpl: "{{.AccountID}}", id: userID, err: "unknown placeholder"},
