@@ -164,17 +164,25 @@ func sans(cfg *Config, o InitOptions) ([]string, []net.IP, error) {
 		}
 	}
 	for _, h := range o.Hostnames {
+		// As on the official add-on, a hostname may be an IP literal.
+		if ip := net.ParseIP(h); ip != nil {
+			addIP(ip)
+			continue
+		}
 		if !authconfig.ValidHostname(h) {
-			return nil, nil, fmt.Errorf("--hostname %q is not a DNS name", h)
+			return nil, nil, fmt.Errorf("--hostname %q is not a DNS name or IP address", h)
 		}
 		addDNS(h)
 	}
 	for _, a := range o.Addresses {
 		ip := net.ParseIP(a)
-		if ip == nil || ip.IsUnspecified() {
-			return nil, nil, fmt.Errorf("--address %q is not a usable IP address", a)
+		if ip == nil {
+			return nil, nil, fmt.Errorf("--address %q is not an IP address", a)
 		}
-		addIP(ip)
+		// 0.0.0.0 or :: (listen everywhere, as the official --address allows) names no host.
+		if !ip.IsUnspecified() {
+			addIP(ip)
+		}
 	}
 	return dns, ips, nil
 }

@@ -273,3 +273,13 @@ func TestLogFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestInitOfficialFlags: the official init's --hostname (a name or an IP) and --address
+// (0.0.0.0 allowed) are accepted and name the certificate.
+func TestInitOfficialFlags(t *testing.T) {
+	t.Chdir(t.TempDir())
+	code, out, errOut := runCLI(t, "", "init", "-i", "c1", "--hostname=10.0.0.7", "--hostname=authn.local", "--address=0.0.0.0")
+	if code != 0 || !strings.Contains(out, "IP 127.0.0.1,10.0.0.7") || !strings.Contains(out, "DNS localhost,authn.local") {
+		t.Fatalf("init: %d\n%s\n%s", code, out, errOut)
+	}
+}
