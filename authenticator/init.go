@@ -23,6 +23,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/authconfig"
 )
 
 // Key types of init.
@@ -134,7 +136,8 @@ func restrictKey(path string) error {
 	return nil
 }
 
-// sans returns the DNS and IP SANs: localhost, 127.0.0.1, server.address, and the extras.
+// sans returns the DNS and IP SANs: localhost, 127.0.0.1, server.address, server.hostname, and
+// the extras.
 func sans(cfg *Config, o InitOptions) ([]string, []net.IP, error) {
 	dns := []string{"localhost"}
 	ips := []net.IP{net.ParseIP("127.0.0.1")}
@@ -151,25 +154,35 @@ func sans(cfg *Config, o InitOptions) ([]string, []net.IP, error) {
 			dns = append(dns, h)
 		}
 	}
-	if ip := net.ParseIP(cfg.Server.Address); ip != nil {
-		if !ip.IsUnspecified() {
-			addIP(ip)
+	for _, name := range []string{cfg.Server.Address, cfg.Server.Hostname} {
+		if ip := net.ParseIP(name); ip != nil {
+			if !ip.IsUnspecified() {
+				addIP(ip)
+			}
+		} else if name != "" {
+			addDNS(name)
 		}
-	} else {
-		addDNS(cfg.Server.Address)
 	}
 	for _, h := range o.Hostnames {
-		if !validHostname(h) {
-			return nil, nil, fmt.Errorf("--hostname %q is not a DNS name", h)
+		// As on the official add-on, a hostname may be an IP literal.
+		if ip := net.ParseIP(h); ip != nil {
+			addIP(ip)
+			continue
+		}
+		if !authconfig.ValidHostname(h) {
+			return nil, nil, fmt.Errorf("--hostname %q is not a DNS name or IP address", h)
 		}
 		addDNS(h)
 	}
 	for _, a := range o.Addresses {
 		ip := net.ParseIP(a)
-		if ip == nil || ip.IsUnspecified() {
-			return nil, nil, fmt.Errorf("--address %q is not a usable IP address", a)
+		if ip == nil {
+			return nil, nil, fmt.Errorf("--address %q is not an IP address", a)
 		}
-		addIP(ip)
+		// 0.0.0.0 or :: (listen everywhere, as the official --address allows) names no host.
+		if !ip.IsUnspecified() {
+			addIP(ip)
+		}
 	}
 	return dns, ips, nil
 }
@@ -247,9 +260,13 @@ func generateCert(keyType string, dns []string, ips []net.IP, now time.Time) (ce
 }
 
 // WebhookKubeconfig is the kubeconfig for kube-apiserver --authentication-token-webhook-config-file:
-// the cluster is https://<address>:<port>/authenticate trusting caPEM; the user is empty.
+// the cluster is https://<hostname or address>:<port>/authenticate trusting caPEM; the user is
+// empty.
 func WebhookKubeconfig(cfg *Config, caPEM []byte) ([]byte, error) {
 	host := cfg.Server.Address
+	if cfg.Server.Hostname != "" {
+		host = cfg.Server.Hostname
+	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
 		// Listening on all addresses: the API server on the same node uses loopback.
 		host = "127.0.0.1"
@@ -268,6 +285,39 @@ func WebhookKubeconfig(cfg *Config, caPEM []byte) ([]byte, error) {
 		return nil, fmt.Errorf("encode webhook kubeconfig: %w", err)
 	}
 	return b, nil
+}
+
+// CheckPregenerated is the server's start with server.kubeconfigPregenerated: "init" already
+// wrote everything, so nothing is written. The serving certificate and key must load, and the
+// webhook kubeconfig at server.generateKubeconfig must exist and trust that certificate, or
+// kube-apiserver would refuse the server.
+func CheckPregenerated(cfg *Config) error {
+	dir := cfg.Server.StateDir
+	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile))
+	if err != nil {
+		return fmt.Errorf("server.kubeconfigPregenerated is true but the serving certificate in %s does not load (run 'ack-ram-authenticator init' first): %w", dir, err)
+	}
+	path := cfg.Server.GenerateKubeconfig
+	kc, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		return fmt.Errorf("server.kubeconfigPregenerated is true but the webhook kubeconfig %s does not load (run 'ack-ram-authenticator init' first, or set it false to let the server write it): %w", path, err)
+	}
+	leaf, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return fmt.Errorf("parse serving certificate: %w", err)
+	}
+	for name, c := range kc.Clusters {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(c.CertificateAuthorityData) {
+			continue
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err == nil {
+			return nil
+		} else if len(kc.Clusters) == 1 {
+			return fmt.Errorf("the pregenerated webhook kubeconfig %s (cluster %q) does not trust the serving certificate in %s: run 'ack-ram-authenticator init' again so they match: %w", path, name, dir, err)
+		}
+	}
+	return fmt.Errorf("the pregenerated webhook kubeconfig %s has no cluster whose certificate-authority-data trusts the serving certificate in %s: run 'ack-ram-authenticator init' again", path, dir)
 }
 
 // WriteFileAtomic writes data to a temporary file in path's directory with perm, syncs it and
