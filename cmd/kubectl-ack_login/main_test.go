@@ -197,16 +197,32 @@ func TestConcurrentTokenRequestsSignOnce(t *testing.T) {
 	}
 }
 
-func TestErrorsGoToStderrWithExitCode1(t *testing.T) {
+// Errors go to stderr, never stdout (kubectl reads the credential there), with the exit codes of
+// every ack plugin: 2 for a mistake in the command line, 1 for anything else.
+func TestErrorsGoToStderrWithExitCodes(t *testing.T) {
 	srv := emulatortest.Start(t)
 	info := srv.Info()
-	p := start(t, env(t, info, t.TempDir()), "--mode", "certificate")
-	err := p.cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
-		t.Fatalf("exit: %v", err)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing cluster id", []string{"--mode", "certificate"}, 2, "--cluster-id is required"},
+		{"unknown cluster", []string{"--mode", "certificate", "--cluster-id", "c00000000000000000000000000000000"}, 1, "c00000000000000000000000000000000"},
+		{"mistyped command", []string{"whoam"}, 2, "Did you mean this?\n\twhoami"},
 	}
-	if p.stdout.Len() != 0 || !strings.Contains(p.stderr.String(), "--cluster-id is required") {
-		t.Fatalf("stdout %q stderr %q", p.stdout.String(), p.stderr.String())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := start(t, env(t, info, t.TempDir()), tt.args...)
+			err := p.cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != tt.code {
+				t.Fatalf("exit: %v, want code %d (stderr %q)", err, tt.code, p.stderr.String())
+			}
+			if p.stdout.Len() != 0 || !strings.Contains(p.stderr.String(), tt.want) {
+				t.Fatalf("stdout %q stderr %q", p.stdout.String(), p.stderr.String())
+			}
+		})
 	}
 }
 
