@@ -33,6 +33,8 @@ type fixture struct {
 	now      func() time.Time
 	// terminal, when set, says whether stderr is a terminal (progress lines).
 	terminal func(io.Writer) bool
+	// completionTimeout, when set, bounds the cluster listing of completions.
+	completionTimeout time.Duration
 }
 
 func newFixture(t *testing.T, opts ...emulatortest.Option) *fixture {
@@ -70,7 +72,7 @@ func run(ctx context.Context, args []string, streams Streams, h hooks) int {
 func (f *fixture) run(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errb}, hooks{now: f.now, terminal: f.terminal})
+	code := run(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errb}, hooks{now: f.now, terminal: f.terminal, completionTimeout: f.completionTimeout})
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
