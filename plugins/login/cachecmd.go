@@ -2,6 +2,7 @@ package login
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -42,8 +43,11 @@ drops the cluster list kept briefly for shell completion.`,
 
   # How many would go?
   kubectl ack-login cache clear --dry-run`,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := co.Complete(); err != nil {
+				return err
+			}
+			if err := co.Validate(cmd.Flags().Changed("cluster-id")); err != nil {
 				return err
 			}
 			return co.Run()
@@ -56,9 +60,18 @@ drops the cluster list kept briefly for shell completion.`,
 
 // Complete finds the cache directory.
 func (co *cacheClearOptions) Complete() error {
+	co.clusterID = strings.TrimSpace(co.clusterID)
 	dir, err := cache.DefaultDir(co.root.lookupEnv, "")
 	co.dir = dir
 	return err
+}
+
+// Validate refuses an empty --cluster-id: it would otherwise clear every cluster's entries.
+func (co *cacheClearOptions) Validate(clusterIDGiven bool) error {
+	if clusterIDGiven && co.clusterID == "" {
+		return cli.UsageErrorf("--cluster-id is empty: name a cluster, or leave the flag out to clear every cluster")
+	}
+	return nil
 }
 
 // Run removes the entries (or, with --dry-run, counts them) and says how many.

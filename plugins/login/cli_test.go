@@ -73,9 +73,9 @@ func TestVersionAndUsageLines(t *testing.T) {
 	}
 }
 
-// TestPositionalArguments: a word where a flag was meant is a usage error (exit 2) that names the
-// flag, and a mistyped command gets "did you mean", at every level.
-func TestPositionalArguments(t *testing.T) {
+// TestPositionalArgumentsAndTypos: a word where a flag was meant is a usage error (exit 2) that
+// names the flag, and a mistyped command or flag gets "did you mean", at every level.
+func TestPositionalArgumentsAndTypos(t *testing.T) {
 	f := newFixture(t)
 	id := "c0123456789abcdef0123456789abcdef"
 	tests := []struct {
@@ -96,6 +96,7 @@ func TestPositionalArguments(t *testing.T) {
 		{[]string{"credential-plugin", "get-tokn"}, "unknown command \"get-tokn\" for \"kubectl ack-login credential-plugin\"\n\nDid you mean this?\n\tget-token"},
 		{[]string{"cache", "claer"}, `unknown command "claer" for "kubectl ack-login cache"`},
 		{[]string{"kubeconfig", "--clustr", "x"}, "Did you mean --cluster?"},
+		{[]string{"cache", "clear", "--cluster-id", " "}, "--cluster-id is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -41,6 +41,7 @@ credential source that supplied them. "auth whoami" is the same command (ack-ram
   kubectl ack-login whoami --profile-name dev -o json
   kubectl ack-login auth whoami --role-arn acs:ram::1234567890123456:role/admin -o yaml`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			wo.Complete()
 			if err := wo.Validate(); err != nil {
 				return err
 			}
@@ -61,6 +62,9 @@ func newAuthCommand(o *rootOptions) *cobra.Command {
 	cmd.AddCommand(newWhoamiCommand(o))
 	return cmd
 }
+
+// Complete normalises -o (JSON works as json).
+func (wo *whoamiOptions) Complete() { wo.output.Format = trimLower(wo.output.Format) }
 
 // Validate checks the output format.
 func (wo *whoamiOptions) Validate() error { return wo.output.Validate() }
