@@ -25,8 +25,6 @@ func Setup(root *cobra.Command, displayName, version string) {
 		root.Annotations = map[string]string{}
 	}
 	root.Annotations[cobra.CommandDisplayNameAnnotation] = displayName
-	root.Version = version
-	root.SetVersionTemplate(displayName + " {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
 	walk(root, func(c *cobra.Command) {
 		c.SilenceErrors = true
@@ -40,6 +38,7 @@ func Setup(root *cobra.Command, displayName, version string) {
 			c.Args = noArgs
 		}
 	})
+	addVersionFlag(root, displayName, version)
 }
 
 func walk(c *cobra.Command, f func(*cobra.Command)) {
