@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
+	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 )
 
 // Dry-run modes, as in kubectl.
@@ -66,7 +67,7 @@ func (a *api) listAll(ctx context.Context) ([]v1alpha1.RAMIdentityMapping, error
 func byKey(all []v1alpha1.RAMIdentityMapping, key string) []v1alpha1.RAMIdentityMapping {
 	var out []v1alpha1.RAMIdentityMapping
 	for _, m := range all {
-		if canonicalKey(m.Spec.ARN) == key {
+		if arn.CanonicalKey(m.Spec.ARN) == key {
 			out = append(out, m)
 		}
 	}
@@ -103,7 +104,7 @@ type upsertRequest struct {
 // is "unchanged" without --overwrite, so re-runs are idempotent. all is the current list (it is
 // not re-read, so import checks a batch against one snapshot); written objects are returned.
 func (a *api) upsert(ctx context.Context, all []v1alpha1.RAMIdentityMapping, req upsertRequest) (string, *v1alpha1.RAMIdentityMapping, error) {
-	key := canonicalKey(req.spec.ARN)
+	key := arn.CanonicalKey(req.spec.ARN)
 	same := byKey(all, key)
 	var target *v1alpha1.RAMIdentityMapping
 	switch {

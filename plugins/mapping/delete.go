@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
+	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
 
@@ -53,7 +54,7 @@ Every named mapping is checked to exist before any is deleted.`,
 				if err != nil {
 					return err
 				}
-				if victims = byKey(all, canonicalKey(stored)); len(victims) == 0 {
+				if victims = byKey(all, arn.CanonicalKey(stored)); len(victims) == 0 {
 					return fmt.Errorf("no mapping maps %s (see 'kubectl ack-map list')", stored)
 				}
 			} else {

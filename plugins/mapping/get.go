@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
+	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 )
 
 // completionTimeout bounds the cluster call behind name completion, so a dead cluster never
@@ -84,7 +85,7 @@ func (o *rootOptions) runGet(ctx context.Context, args []string, arnFilter, outp
 		if err != nil {
 			return err
 		}
-		key = canonicalKey(stored)
+		key = arn.CanonicalKey(stored)
 	}
 	a, err := o.api()
 	if err != nil {

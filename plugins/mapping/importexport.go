@@ -209,7 +209,7 @@ func importEntries(sf *staticFile, allowed []string) ([]importEntry, error) {
 		if _, err := validateSpec(e.name, e.spec, allowed); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", e.where, err))
 		}
-		key := canonicalKey(stored)
+		key := arn.CanonicalKey(stored)
 		if prev, dup := seen[key]; dup {
 			errs = append(errs, fmt.Errorf("%s maps the same identity as %s (%s): keep one", e.where, prev, stored))
 		}

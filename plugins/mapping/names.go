@@ -22,7 +22,7 @@ const maxReadable = 48
 // digits of the SHA-256 of the lower-cased canonical ARN. Every spelling of one identity (letter
 // case, assumed-role vs role) derives the same name, so re-running add or import is idempotent.
 func DeriveName(pattern string) string {
-	key := canonicalKey(pattern)
+	key := arn.CanonicalKey(pattern)
 	sum := sha256.Sum256([]byte(key))
 	readable := strings.TrimPrefix(key, strings.ToLower(arn.Prefix))
 	if acct, res, ok := strings.Cut(readable, ":"); ok {
@@ -52,17 +52,6 @@ func DeriveName(pattern string) string {
 		s = "mapping"
 	}
 	return s + "-" + hex.EncodeToString(sum[:])[:10]
-}
-
-// canonicalKey is the comparison key of an ARN or ARN pattern: its canonical form (assumed-role
-// → role) lower-cased, as mapper matches case-insensitively. Globs that do not parse are
-// compared as written, lower-cased.
-func canonicalKey(pattern string) string {
-	p := strings.TrimSpace(pattern)
-	if c, err := arn.Canonicalize(p); err == nil {
-		p = c
-	}
-	return strings.ToLower(p)
 }
 
 // normalizeARN validates an ARN or pattern given on the command line (flag names the flag for

@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
+	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 )
 
 func newUpdateCommand(o *rootOptions) *cobra.Command {
@@ -62,7 +63,7 @@ fresh object.`,
 				if err != nil {
 					return err
 				}
-				switch same := byKey(all, canonicalKey(stored)); len(same) {
+				switch same := byKey(all, arn.CanonicalKey(stored)); len(same) {
 				case 0:
 					return fmt.Errorf("no mapping maps %s: create one with 'kubectl ack-map add --arn %s --username USER'", stored, stored)
 				case 1:
