@@ -29,11 +29,11 @@ func (o *rootOptions) completeNames(cmd *cobra.Command, args []string, toComplet
 	defer cancel()
 	a, err := o.api()
 	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	all, err := a.listAll(ctx)
 	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	given, _ := objectNames(args)
 	var out []cobra.Completion

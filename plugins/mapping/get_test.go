@@ -142,6 +142,8 @@ func TestDelete(t *testing.T) {
 		wantOut  []string
 	}{
 		{name: "not a terminal needs --yes", args: []string{"delete", "a"}, wantCode: 2, wantErr: []string{"stdin is not a terminal", "--yes"}, wantLeft: []string{"a", "b", "c1", "c2"}},
+		// No terminal and no -y: refused before anything is read (a missing name is not looked up).
+		{name: "no terminal refuses before reading", args: []string{"delete", "nope"}, wantCode: 2, wantErr: []string{"stdin is not a terminal"}, wantLeft: []string{"a", "b", "c1", "c2"}},
 		{name: "terminal, answer no", terminal: true, stdin: "n\n", args: []string{"delete", "a"}, wantCode: 1, wantErr: []string{"Delete 1 mapping", "aborted"}, wantLeft: []string{"a", "b", "c1", "c2"}},
 		{name: "terminal, answer yes", terminal: true, stdin: "y\n", args: []string{"delete", "a"}, wantOut: []string{resourceRef("a") + " deleted"}, wantLeft: []string{"b", "c1", "c2"}},
 		{name: "names with --yes", args: []string{"delete", "a", "b", "-y"}, wantLeft: []string{"c1", "c2"}},
