@@ -108,6 +108,7 @@ kube-system/ack-cluster-profile ConfigMap). Use -v to see which source was used.
 		newSetupAddonCommand(o),
 		newListAddonsCommand(o),
 		newInstallHelperAddonCommand(o),
+		newDoctorCommand(o),
 		newVersionCommand(o),
 	)
 	return cmd
