@@ -280,7 +280,7 @@ func TestDoctor(t *testing.T) {
 			return func() { _ = e.kc.CoreV1().Pods("demo").Delete(context.Background(), "web-old", metav1.DeleteOptions{}) }
 		}, wantFound: "✘ Pod demo/web-old: not injected: it was created at ",
 			wantAlso: "not after service account demo/web was annotated",
-			wantFix: "kubectl -n demo rollout restart deployment/web"},
+			wantFix:  "kubectl -n demo rollout restart deployment/web"},
 		{name: "max session too short", breakIt: annotate(rrsa.TokenExpirationAnnotation, `"7200"`),
 			wantFound: "✘ Max session duration: role app-role allows sessions of 3600 s, shorter than the 7200 s token lifetime set by pod-identity.alibabacloud.com/service-account-token-expiration on service account demo/web",
 			wantFix:   "aliyun ram UpdateRole --RoleName app-role --NewMaxSessionDuration 7200"},
