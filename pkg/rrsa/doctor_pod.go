@@ -204,7 +204,7 @@ func fieldSetAt(entries []metav1.ManagedFieldsEntry, path ...string) (time.Time,
 			continue
 		}
 		var fields map[string]any
-		if json.Unmarshal(e.FieldsV1.Raw, &fields) != nil || !hasPath(fields, path) {
+		if json.Unmarshal(e.FieldsV1.GetRawBytes(), &fields) != nil || !hasPath(fields, path) {
 			continue
 		}
 		if t := e.Time.Time; !found || t.After(latest) {

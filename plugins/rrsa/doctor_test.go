@@ -306,3 +306,99 @@ func TestDoctor(t *testing.T) {
 		})
 	}
 }
+
+// The other ways to choose what to check, on the healthy setup of TestDoctor plus a broken
+// service account: -o json, -l and -A (one summary line per annotated service account).
+func TestDoctorOutputsAndSelections(t *testing.T) {
+	e := newDoctorEnv(t)
+	f := e.f
+	assumed := "acs:ram::" + f.accountID + ":assumed-role/app-role/" + rrsa.DefaultDoctorSession
+	createObject(t, e.kc.CoreV1().ServiceAccounts("demo").Create, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "lost",
+		Annotations: map[string]string{rrsa.RoleNameAnnotation: "ghost-role"}}})
+
+	t.Run("json", func(t *testing.T) {
+		r := e.doctor(t, "-n", "demo", "-s", "web", "-o", "json")
+		if r.err != nil {
+			t.Fatalf("%v\n%s", r.err, r.stdout)
+		}
+		var d rrsa.Diagnosis
+		if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+		}
+		if !d.OK || d.ClusterID != f.clusterID || len(d.Cluster) != 3 || len(d.ServiceAccounts) != 1 {
+			t.Fatalf("diagnosis = %+v", d)
+		}
+		sa := d.ServiceAccounts[0]
+		if sa.Role != "app-role" || sa.RoleSource != "annotation" || sa.AssumedRoleARN != assumed || len(sa.Checks) != 6 {
+			t.Errorf("service account report = %+v", sa)
+		}
+		for _, c := range d.Checklist(0) {
+			if c.Status != rrsa.CheckPassed || c.Found == "" || c.Fix != "" {
+				t.Errorf("check %+v", c)
+			}
+		}
+	})
+
+	t.Run("selector", func(t *testing.T) {
+		r := e.doctor(t, "-n", "demo", "-l", "app=web", "-r", "app-role")
+		if r.err != nil || !strings.Contains(r.stdout, "✔ Pod demo/web-1: injected") ||
+			!strings.Contains(r.stdout, "RAM role app-role (from the -r flag)") || !strings.HasSuffix(strings.TrimSpace(r.stdout), assumed) {
+			t.Fatalf("err %v, stdout:\n%s", r.err, r.stdout)
+		}
+		r = e.doctor(t, "-n", "demo", "-l", "app=none")
+		if r.err == nil || !strings.Contains(r.err.Error(), `no pod matches selector "app=none" in namespace demo`) {
+			t.Errorf("no match: %v", r.err)
+		}
+	})
+
+	t.Run("all namespaces", func(t *testing.T) {
+		r := e.doctor(t, "-A")
+		if code := cli.Code(r.err); code != cli.ExitFailure {
+			t.Errorf("exit code %d (%v), want 1", code, r.err)
+		}
+		want := []string{
+			"✘ demo/lost → ghost-role: RAM role: RAM role ghost-role does not exist",
+			"✔ demo/web → app-role: pods get " + assumed,
+		}
+		var got []string
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if strings.Contains(l, " → ") {
+				got = append(got, l)
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("summary lines:\n%s\nwant:\n%s\nstdout:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), r.stdout)
+		}
+		if !strings.Contains(r.stdout, "1 of 2 service accounts have a problem") {
+			t.Errorf("stdout:\n%s", r.stdout)
+		}
+	})
+}
+
+// Choosing what to check is a usage error (exit 2) before anything is called.
+func TestDoctorUsage(t *testing.T) {
+	f := newFixture(t, nil)
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{name: "nothing chosen", args: []string{"-n", "demo"}, wantErr: "choose what to check"},
+		{name: "two choices", args: []string{"-s", "web", "--pod", "demo/web-1"}, wantErr: "choose what to check"},
+		{name: "-A with -n", args: []string{"-A", "-n", "demo"}, wantErr: "leave out -n and -r"},
+		{name: "pod in two namespaces", args: []string{"--pod", "a/web", "-n", "b"}, wantErr: "names namespace a but -n is b"},
+		{name: "bad role ARN", args: []string{"-s", "web", "-r", "acs:ram::x:user/y"}, wantErr: "-r/--role-name takes a role name or a role ARN"},
+		{name: "unknown output", args: []string{"-s", "web", "-o", "yaml"}, wantErr: `unknown output format -o "yaml"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.run(t, "", append([]string{"doctor"}, tt.args...)...)
+			if code := cli.Code(r.err); code != cli.ExitUsage || !strings.Contains(r.err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v (exit %d), want usage error with %q", r.err, code, tt.wantErr)
+			}
+			if n := len(f.srv.AllCalls()); n != 0 {
+				t.Errorf("the cloud was called: %v", f.srv.AllCalls())
+			}
+		})
+	}
+}
