@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-ack/kubectl-ack/internal/cli"
+	"github.com/kubectl-ack/kubectl-ack/internal/cli/kube"
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
@@ -252,5 +253,7 @@ is 0 when nothing failed (warnings allowed) and 1 when a check failed.`,
 	f.StringVarP(&o.role, "role-name", "r", "", "RAM role to check (default: the service account's annotation)")
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "Check every service account that carries the role annotation")
 	o.output.AddFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", kube.CompleteNamespaces(root.configFlags))
+	_ = cmd.RegisterFlagCompletionFunc("service-account", kube.CompleteServiceAccounts(root.configFlags, func() string { return o.namespace }))
 	return cmd
 }

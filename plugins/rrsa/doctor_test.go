@@ -351,6 +351,17 @@ func TestDoctorOutputsAndSelections(t *testing.T) {
 		}
 	})
 
+	t.Run("completion", func(t *testing.T) {
+		r := e.f.runArgs(t, "", append([]string{"__complete", "doctor"}, append(e.kube, "-n", "demo", "-s", "")...)...)
+		if r.err != nil || !strings.Contains(r.stdout, "lost\n") || !strings.Contains(r.stdout, "web\n") {
+			t.Errorf("service account completion: %v\n%s", r.err, r.stdout)
+		}
+		r = e.f.runArgs(t, "", append([]string{"__complete", "doctor"}, append(e.kube, "-n", "de")...)...)
+		if r.err != nil || !strings.Contains(r.stdout, "demo\n") {
+			t.Errorf("namespace completion: %v\n%s", r.err, r.stdout)
+		}
+	})
+
 	t.Run("all namespaces", func(t *testing.T) {
 		r := e.doctor(t, "-A")
 		if code := cli.Code(r.err); code != cli.ExitFailure {
