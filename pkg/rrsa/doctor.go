@@ -195,15 +195,6 @@ type clusterFacts struct {
 	webhook webhookFacts
 }
 
-func (cf *clusterFacts) failedBefore(step int) bool {
-	for _, c := range cf.checks {
-		if c.Step < step && c.Status == CheckFailed {
-			return true
-		}
-	}
-	return false
-}
-
 func (d *Doctor) clusterChecks(ctx context.Context) *clusterFacts {
 	cf := &clusterFacts{}
 	rrsaCheck, rrsa := d.checkRRSA(ctx)

@@ -65,14 +65,14 @@ func (d *Doctor) diagnose(ctx context.Context, cf *clusterFacts, s DoctorTarget)
 func (d *Doctor) checkServiceAccount(ctx context.Context, cf *clusterFacts, s DoctorTarget, f *subjectFacts, r *Report) Check {
 	c := Check{ID: CheckServiceAccount, Step: 2, Title: "Service account"}
 	name := s.Namespace + "/" + s.ServiceAccount
-	f.roleName, r.RoleSource = roleNameOf(s.Role), "flag"
+	f.roleName, r.RoleSource = strings.TrimSpace(s.Role), "flag"
 	sa, err := d.Kube.CoreV1().ServiceAccounts(s.Namespace).Get(ctx, s.ServiceAccount, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		d.settleRole(cf, f, r)
 		if f.roleName != "" {
 			return c.fail("service account "+name+" does not exist",
-				d.command("associate-role", "-r", f.roleName, "-n", s.Namespace, "-s", s.ServiceAccount, "--annotate-service-account"))
+				d.command("associate-role", "-r", roleNameOf(f.roleName), "-n", s.Namespace, "-s", s.ServiceAccount, "--annotate-service-account"))
 		}
 		return c.fail("service account "+name+" does not exist",
 			fmt.Sprintf("kubectl -n %s create serviceaccount %s, then annotate it with %s=<role name>", s.Namespace, s.ServiceAccount, RoleNameAnnotation))
@@ -85,7 +85,7 @@ func (d *Doctor) checkServiceAccount(ctx context.Context, cf *clusterFacts, s Do
 		f.roleName, r.RoleSource = annotated, "annotation"
 	}
 	d.settleRole(cf, f, r)
-	annotate := fmt.Sprintf("kubectl -n %s annotate serviceaccount %s --overwrite %s=%s", s.Namespace, s.ServiceAccount, RoleNameAnnotation, orPlaceholder(f.roleName))
+	annotate := fmt.Sprintf("kubectl -n %s annotate serviceaccount %s --overwrite %s=%s", s.Namespace, s.ServiceAccount, RoleNameAnnotation, orPlaceholder(roleNameOf(f.roleName)))
 	switch {
 	case annotated == "" && s.Role == "":
 		return c.fail(fmt.Sprintf("%s has no %s annotation, so the webhook injects nothing into its pods", name, RoleNameAnnotation), annotate)
@@ -93,15 +93,16 @@ func (d *Doctor) checkServiceAccount(ctx context.Context, cf *clusterFacts, s Do
 		return c.warn(fmt.Sprintf("%s has no %s annotation: its pods get no role until it is annotated (checking role %s as asked)", name, RoleNameAnnotation, f.roleName), annotate)
 	case !validRoleName(annotated):
 		return c.fail(fmt.Sprintf("%s annotation %s=%q is not a RAM role name, so the webhook ignores it", name, RoleNameAnnotation, annotated), annotate)
-	case !strings.EqualFold(annotated, f.roleName):
+	case !strings.EqualFold(annotated, roleNameOf(f.roleName)):
 		return c.warn(fmt.Sprintf("%s is annotated for role %s; checking role %s as asked", name, annotated, f.roleName), annotate)
 	}
 	return c.pass(fmt.Sprintf("%s is annotated %s=%s", name, RoleNameAnnotation, annotated))
 }
 
-// settleRole fills the role's name and ARN in the facts and the report.
+// settleRole fills the role's ARN (the one given, or the name's in the cluster's account) in
+// the facts and its name in the report.
 func (d *Doctor) settleRole(cf *clusterFacts, f *subjectFacts, r *Report) {
-	r.Role = f.roleName
+	r.Role = roleNameOf(f.roleName)
 	if a, err := arn.ParseRole(f.roleName); err == nil {
 		f.roleARN = a.String()
 	} else if f.roleName != "" && cf.account != "" {
@@ -278,7 +279,7 @@ func dedupe(in []string) []string {
 // passed; the credentials are dropped unseen.
 func (d *Doctor) checkSTS(ctx context.Context, cf *clusterFacts, f *subjectFacts, s DoctorTarget, checks []Check) (Check, string) {
 	c := Check{ID: CheckSTS, Step: 6, Title: "Live proof (STS AssumeRoleWithOIDC)"}
-	if cf.failedBefore(4) || failedBefore(checks, 4) || cf.rrsa == nil || f.sa == nil || f.role == nil {
+	if failedBefore(cf.checks, 4) || failedBefore(checks, 4) || cf.rrsa == nil || f.sa == nil || f.role == nil {
 		return c.skip("fix the ✘ checks of steps 1-3 first"), ""
 	}
 	token, err := ServiceAccountToken(ctx, d.Kube, s.Namespace, s.ServiceAccount)

@@ -139,16 +139,23 @@ func printDiagnosis(w io.Writer, d *rrsa.Diagnosis, summary bool) error {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		role := "no RAM role"
-		if r.Role != "" {
-			role = fmt.Sprintf("RAM role %s (from the %s)", r.Role, map[string]string{"flag": "-r flag", "annotation": "service account's annotation"}[r.RoleSource])
-		}
-		fmt.Fprintf(w, "Service account %s/%s, %s, cluster %s\n", r.Namespace, r.ServiceAccount, role, d.ClusterID)
+		fmt.Fprintf(w, "Service account %s/%s, %s, cluster %s\n", r.Namespace, r.ServiceAccount, roleText(&r), d.ClusterID)
 		for _, c := range d.Checklist(i) {
 			printCheck(w, c)
 		}
 	}
 	return nil
+}
+
+// roleText says which role a checklist is about and where it came from.
+func roleText(r *rrsa.Report) string {
+	switch {
+	case r.Role == "":
+		return "no RAM role"
+	case r.RoleSource == "flag":
+		return fmt.Sprintf("RAM role %s (from the -r flag)", r.Role)
+	}
+	return fmt.Sprintf("RAM role %s (from the service account's annotation)", r.Role)
 }
 
 // printCheck writes one checklist line, its details and its fix.

@@ -340,8 +340,8 @@ func TestDoctorOutputsAndSelections(t *testing.T) {
 	})
 
 	t.Run("selector", func(t *testing.T) {
-		r := e.doctor(t, "-n", "demo", "-l", "app=web", "-r", "app-role")
-		if r.err != nil || !strings.Contains(r.stdout, "✔ Pod demo/web-1: injected") ||
+		r := e.doctor(t, "-n", "demo", "-l", "app=web", "-r", "acs:ram::"+f.accountID+":role/app-role")
+		if r.err != nil || len(marked(r.stdout, "!")) > 0 || !strings.Contains(r.stdout, "✔ Pod demo/web-1: injected") ||
 			!strings.Contains(r.stdout, "RAM role app-role (from the -r flag)") || !strings.HasSuffix(strings.TrimSpace(r.stdout), assumed) {
 			t.Fatalf("err %v, stdout:\n%s", r.err, r.stdout)
 		}
