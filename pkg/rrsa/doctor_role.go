@@ -141,8 +141,11 @@ func validRoleName(s string) bool {
 
 func (d *Doctor) checkRole(ctx context.Context, cf *clusterFacts, s DoctorTarget, f *subjectFacts) Check {
 	c := Check{ID: CheckRole, Step: 2, Title: "RAM role"}
-	if f.roleName == "" {
+	switch {
+	case f.roleName == "":
 		return c.skip("no role to check: the service account names none and -r was not given")
+	case !validRoleName(roleNameOf(f.roleName)):
+		return c.skip(fmt.Sprintf("%q is not a RAM role name", f.roleName))
 	}
 	role, err := d.RAM.GetRole(ctx, roleNameOf(f.roleName))
 	switch {

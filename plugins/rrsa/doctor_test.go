@@ -315,6 +315,8 @@ func TestDoctorOutputsAndSelections(t *testing.T) {
 	assumed := "acs:ram::" + f.accountID + ":assumed-role/app-role/" + rrsa.DefaultDoctorSession
 	createObject(t, e.kc.CoreV1().ServiceAccounts("demo").Create, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "lost",
 		Annotations: map[string]string{rrsa.RoleNameAnnotation: "ghost-role"}}})
+	createObject(t, e.kc.CoreV1().ServiceAccounts("demo").Create, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "typo",
+		Annotations: map[string]string{rrsa.RoleNameAnnotation: "acs:ram::1:role/app-role"}}})
 
 	t.Run("json", func(t *testing.T) {
 		r := e.doctor(t, "-n", "demo", "-s", "web", "-o", "json")
@@ -353,7 +355,7 @@ func TestDoctorOutputsAndSelections(t *testing.T) {
 
 	t.Run("completion", func(t *testing.T) {
 		r := e.f.runArgs(t, "", append([]string{"__complete", "doctor"}, append(e.kube, "-n", "demo", "-s", "")...)...)
-		if r.err != nil || !strings.Contains(r.stdout, "lost\n") || !strings.Contains(r.stdout, "web\n") {
+		if r.err != nil || !strings.Contains(r.stdout, "lost\n") || !strings.Contains(r.stdout, "typo\n") || !strings.Contains(r.stdout, "web\n") {
 			t.Errorf("service account completion: %v\n%s", r.err, r.stdout)
 		}
 		r = e.f.runArgs(t, "", append([]string{"__complete", "doctor"}, append(e.kube, "-n", "de")...)...)
@@ -369,6 +371,7 @@ func TestDoctorOutputsAndSelections(t *testing.T) {
 		}
 		want := []string{
 			"✘ demo/lost → ghost-role: RAM role: RAM role ghost-role does not exist",
+			`✘ demo/typo → app-role: Service account: demo/typo annotation pod-identity.alibabacloud.com/role-name="acs:ram::1:role/app-role" is not a RAM role name, so the webhook ignores it`,
 			"✔ demo/web → app-role: pods get " + assumed,
 		}
 		var got []string
@@ -380,7 +383,7 @@ func TestDoctorOutputsAndSelections(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("summary lines:\n%s\nwant:\n%s\nstdout:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), r.stdout)
 		}
-		if !strings.Contains(r.stdout, "1 of 2 service accounts have a problem") {
+		if !strings.Contains(r.stdout, "2 of 3 service accounts have a problem") {
 			t.Errorf("stdout:\n%s", r.stdout)
 		}
 	})
