@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // maxBody bounds request bodies; the real gateways reject much smaller bodies for these APIs.
@@ -97,7 +99,7 @@ func (s *Server) Info() Info {
 func (s *Server) Endpoint() string { return s.Info().Endpoint }
 
 // CA returns the CA that signed the serving certificate.
-func (s *Server) CA() *CA { return s.ca }
+func (s *Server) CA() *pki.CA { return s.ca }
 
 func (s *Server) buildInfo(addr string) Info {
 	in := Info{Endpoint: addr, CAFile: s.caFile, AdminToken: s.admin}
