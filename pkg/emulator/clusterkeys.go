@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
 	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
@@ -47,7 +48,7 @@ func loadOrCreateSigningKey(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, pemBytes, 0o600)
+	return atomicfile.Write(path, pemBytes)
 }
 
 // ParseSigningKey parses a PEM private key (PKCS#8, PKCS#1 or SEC 1), such as a cluster's

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
 	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
@@ -211,7 +212,7 @@ func (s *Server) init() error {
 		s.caFile = s.cfg.CAFile
 		if s.caFile == "" {
 			s.caFile = filepath.Join(s.workDir, "ca.pem")
-			if err := writeFileAtomic(s.caFile, s.ca.CertPEM, 0o644); err != nil {
+			if err := atomicfile.WriteWith(s.caFile, s.ca.CertPEM, atomicfile.Options{Perm: 0o644}); err != nil {
 				return err
 			}
 		}
@@ -254,7 +255,7 @@ func (s *Server) defaultSeed() (*Seed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode seed: %w", err)
 	}
-	if err := writeFileAtomic(path, b, 0o600); err != nil {
+	if err := atomicfile.Write(path, b); err != nil {
 		return nil, err
 	}
 	return seed, nil

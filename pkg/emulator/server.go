@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
 	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
@@ -47,7 +48,7 @@ func (s *Server) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("encode info: %w", err)
 		}
-		if err := writeFileAtomic(filepath.Join(s.cfg.StateDir, "info.json"), append(b, '\n'), 0o600); err != nil {
+		if err := atomicfile.Write(filepath.Join(s.cfg.StateDir, "info.json"), append(b, '\n')); err != nil {
 			_ = ln.Close()
 			return err
 		}
