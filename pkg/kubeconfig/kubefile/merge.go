@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"time"
@@ -82,17 +83,13 @@ func (e Entries) applyCluster(doc *Document) error {
 		return err
 	}
 	merged := map[string]any{}
-	for k, v := range body {
-		merged[k] = v
-	}
+	maps.Copy(merged, body)
 	// A CA file or skip-verify next to CA data makes client-go reject the
 	// cluster entry, and a stale tls-server-name would fail verification.
 	for _, k := range []string{"certificate-authority", "insecure-skip-tls-verify", "tls-server-name", "certificate-authority-data"} {
 		delete(merged, k)
 	}
-	for k, v := range fresh {
-		merged[k] = v
-	}
+	maps.Copy(merged, fresh)
 	doc.Set(SectionClusters, e.ClusterName, merged)
 	return nil
 }
@@ -113,12 +110,8 @@ func (e Entries) applyContext(doc *Document) error {
 		return err
 	}
 	merged := map[string]any{}
-	for k, v := range body {
-		merged[k] = v
-	}
-	for k, v := range fresh {
-		merged[k] = v
-	}
+	maps.Copy(merged, body)
+	maps.Copy(merged, fresh)
 	if len(e.Context.Extensions) > 0 {
 		exts, err := mergeExtensions(body["extensions"], e.Context.Extensions)
 		if err != nil {
