@@ -7,8 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/kubectl-ack/kubectl-ack/internal/textdist"
 )
 
 // Setup applies the shared conventions to a finished command tree (call it after every
@@ -115,7 +113,7 @@ func nearestFlag(c *cobra.Command, word string) string {
 		if f.Hidden {
 			return
 		}
-		d := textdist.Distance(strings.ToLower(word), f.Name)
+		d := distance(strings.ToLower(word), f.Name)
 		if d <= 2 || (len(word) >= 3 && strings.HasPrefix(f.Name, word)) {
 			cands = append(cands, cand{f.Name, d})
 		}
@@ -125,4 +123,25 @@ func nearestFlag(c *cobra.Command, word string) string {
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].d < cands[j].d })
 	return cands[0].name
+}
+
+// distance is the Levenshtein distance of a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
