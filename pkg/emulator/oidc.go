@@ -69,13 +69,53 @@ func (s *Server) stsAssumeRoleWithOIDC(req *request) (any, *apiError) {
 	if !sessionNameRe.MatchString(p["RoleSessionName"]) {
 		return nil, newErr(400, "InvalidParameter.RoleSessionName", "The parameter RoleSessionName is wrongly formed.")
 	}
-	cluster := s.oidcProvider(p["OIDCProviderArn"])
+	// Find the OIDC provider: the RRSA provider of a cluster.
+	var cluster *Cluster
+	s.mu.Lock()
+	for _, id := range s.clusterOrder {
+		c := s.clusters[id]
+		if c.RRSA.Enabled && strings.EqualFold(c.RRSA.OIDCArn, p["OIDCProviderArn"]) {
+			cp := copyCluster(c)
+			cluster = &cp
+			break
+		}
+	}
+	s.mu.Unlock()
 	if cluster == nil {
 		return nil, newErr(404, "EntityNotExist.OIDCProvider", "The OIDC provider %s does not exist.", p["OIDCProviderArn"])
 	}
-	claims, e := s.verifyOIDCToken(cluster, p["OIDCToken"])
-	if e != nil {
-		return nil, e
+	tok, err := jwt.ParseSigned(p["OIDCToken"], oidcAlgs)
+	if err != nil {
+		return nil, newErr(400, "InvalidParameter.OIDCToken", "The OIDCToken is not a well-formed signed JWT: %v", err)
+	}
+	keys, err := clusterKeys(cluster)
+	if err != nil {
+		return nil, newErr(500, "InternalError", "cannot load the OIDC provider keys: %v", err)
+	}
+	var claims jwt.Claims
+	verified := false
+	for _, k := range keys {
+		if err := tok.Claims(k, &claims); err == nil {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken signature does not verify with the keys of the OIDC provider.")
+	}
+	now := s.now()
+	issuer := strings.Split(cluster.RRSA.Issuer, ",")[0]
+	switch {
+	case claims.Expiry == nil || now.After(claims.Expiry.Time().Add(oidcLeeway)):
+		return nil, newErr(400, "AuthenticationFail.OIDCToken.Expired", "The OIDCToken is expired.")
+	case claims.NotBefore != nil && now.Add(oidcLeeway).Before(claims.NotBefore.Time()):
+		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken is not valid yet.")
+	case claims.Issuer != issuer:
+		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken issuer %q does not match the OIDC provider issuer.", claims.Issuer)
+	case !claims.Audience.Contains(cluster.RRSA.Audience):
+		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken audience does not contain %s.", cluster.RRSA.Audience)
+	case claims.Subject == "":
+		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken has no subject.")
 	}
 	role, e := s.lookupRoleByARN(p["RoleArn"])
 	if e != nil {
@@ -118,58 +158,4 @@ func (s *Server) stsAssumeRoleWithOIDC(req *request) (any, *apiError) {
 		},
 		"OIDCTokenInfo": info,
 	}, nil
-}
-
-// oidcProvider returns a copy of the cluster whose RRSA OIDC provider is arn, or nil.
-func (s *Server) oidcProvider(arn string) *Cluster {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, id := range s.clusterOrder {
-		c := s.clusters[id]
-		if c.RRSA.Enabled && strings.EqualFold(c.RRSA.OIDCArn, arn) {
-			cp := copyCluster(c)
-			return &cp
-		}
-	}
-	return nil
-}
-
-// verifyOIDCToken checks an OIDC token as STS does: signed by one of the cluster's
-// service-account keys, within its validity (with oidcLeeway), from the provider's issuer, for
-// its audience, with a subject.
-func (s *Server) verifyOIDCToken(cluster *Cluster, token string) (jwt.Claims, *apiError) {
-	var claims jwt.Claims
-	tok, err := jwt.ParseSigned(token, oidcAlgs)
-	if err != nil {
-		return claims, newErr(400, "InvalidParameter.OIDCToken", "The OIDCToken is not a well-formed signed JWT: %v", err)
-	}
-	keys, err := clusterKeys(cluster)
-	if err != nil {
-		return claims, newErr(500, "InternalError", "cannot load the OIDC provider keys: %v", err)
-	}
-	verified := false
-	for _, k := range keys {
-		if err := tok.Claims(k, &claims); err == nil {
-			verified = true
-			break
-		}
-	}
-	if !verified {
-		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken signature does not verify with the keys of the OIDC provider.")
-	}
-	now := s.now()
-	issuer := strings.Split(cluster.RRSA.Issuer, ",")[0]
-	switch {
-	case claims.Expiry == nil || now.After(claims.Expiry.Time().Add(oidcLeeway)):
-		return claims, newErr(400, "AuthenticationFail.OIDCToken.Expired", "The OIDCToken is expired.")
-	case claims.NotBefore != nil && now.Add(oidcLeeway).Before(claims.NotBefore.Time()):
-		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken is not valid yet.")
-	case claims.Issuer != issuer:
-		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken issuer %q does not match the OIDC provider issuer.", claims.Issuer)
-	case !claims.Audience.Contains(cluster.RRSA.Audience):
-		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken audience does not contain %s.", cluster.RRSA.Audience)
-	case claims.Subject == "":
-		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken has no subject.")
-	}
-	return claims, nil
 }
