@@ -9,6 +9,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // oidcLeeway tolerates small clock differences on exp/nbf/iat, like the real service.
@@ -24,7 +26,7 @@ func clusterKeys(c *Cluster) ([]crypto.PublicKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", c.ID, err)
 		}
-		keys, err := parsePublicKeysPEM(b)
+		keys, err := pki.ParsePublicKeysPEM(b)
 		if err != nil {
 			return nil, fmt.Errorf("cluster %s: %s: %w", c.ID, f, err)
 		}
