@@ -6,22 +6,17 @@ import (
 
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/authconfig"
 )
 
 // Defaults of the STS gate and the cache of refused tokens (server.stsRate, stsBurst,
-// stsConcurrency, negativeCacheSize).
+// stsConcurrency, negativeCacheSize); their home is pkg/authconfig.
 const (
-	// DefaultSTSRate is the sustained rate of STS calls for tokens not yet verified, per second.
-	// Verified tokens are answered from the cache, and clients reuse a token for ten minutes,
-	// so even a large cluster needs a few new verifications a second.
-	DefaultSTSRate = 50
-	// DefaultSTSBurst is how many such calls may be made at once above the rate (e.g. when a
-	// restarted server meets every active user again).
-	DefaultSTSBurst = 100
-	// DefaultSTSConcurrency bounds the STS calls in flight.
-	DefaultSTSConcurrency = 32
-	// DefaultNegativeCacheSize bounds the cache of tokens STS refused (entries).
-	DefaultNegativeCacheSize = 4096
+	DefaultSTSRate           = authconfig.DefaultSTSRate
+	DefaultSTSBurst          = authconfig.DefaultSTSBurst
+	DefaultSTSConcurrency    = authconfig.DefaultSTSConcurrency
+	DefaultNegativeCacheSize = authconfig.DefaultNegativeCacheSize
 )
 
 // ErrSTSGate is returned when a token that is not verified yet would exceed the STS gate's rate or

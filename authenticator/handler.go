@@ -68,6 +68,8 @@ type Handler struct {
 	mux     *http.ServeMux
 	// bufs recycles request and answer buffers of /authenticate.
 	bufs sync.Pool
+	// scrub redacts server.scrubbedAccounts from the request logs.
+	scrub scrubber
 }
 
 // NewHandler builds the HTTP handler. ready may be nil (always ready).
@@ -136,7 +138,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := h.auth.Authenticate(r.Context(), tr.Spec.Token)
-	logOutcome(o, tr.APIVersion)
+	logOutcome(h.scrub.outcome(o), tr.APIVersion)
 	resp := tokenReview{APIVersion: tr.APIVersion, Kind: KindTokenReview, Status: &tokenReviewStatus{}}
 	result := ResultAllowed
 	if o.User != nil {

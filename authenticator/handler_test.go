@@ -13,6 +13,7 @@ import (
 
 	"github.com/kubectl-ack/kubectl-ack/authenticator"
 	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper/file"
 	"github.com/kubectl-ack/kubectl-ack/pkg/token"
 )
 
@@ -41,7 +42,7 @@ func newTestHandler(t *testing.T, v authenticator.TokenVerifier) *authenticator.
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(v, authenticator.CacheConfig{Size: 10}), []authenticator.Mapper{authenticator.NewStaticMapper(rules)}, nil)
+	a := authenticator.NewAuthenticator(authenticator.NewIdentityCache(v, authenticator.CacheConfig{Size: 10}), []authenticator.Mapper{file.New(rules)}, nil)
 	return authenticator.NewHandler(a, authenticator.NewMetrics(), nil)
 }
 

@@ -150,6 +150,7 @@ func TestInitErrors(t *testing.T) {
 		{"bad key type", authenticator.InitOptions{KeyType: "dsa"}, "use ecdsa or rsa"},
 		{"bad hostname", authenticator.InitOptions{Hostnames: []string{"not a host"}}, "--hostname"},
 		{"bad address", authenticator.InitOptions{Addresses: []string{"300.1.1.1"}}, "--address"},
+		{"hostname neither name nor IP", authenticator.InitOptions{Hostnames: []string{"a_b"}}, "not a DNS name or IP address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := authenticator.Init(cfg, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -36,7 +36,7 @@ func TestConfigSTSGateAndNegativeCache(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = cfg.Validate(false)
+			_, err = cfg.Validate(false, nil)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
@@ -46,7 +46,7 @@ func TestConfigSTSGateAndNegativeCache(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := cfg.CacheConfig(nil); got.Size != tc.want.Size || got.NegativeSize != tc.want.NegativeSize || got.Gate != tc.want.Gate {
+			if got := authenticator.CacheConfigFor(cfg, nil); got.Size != tc.want.Size || got.NegativeSize != tc.want.NegativeSize || got.Gate != tc.want.Gate {
 				t.Errorf("CacheConfig = %+v, want %+v", got, tc.want)
 			}
 		})

@@ -106,7 +106,7 @@ func TestManifestsApply(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConfigMap config.yaml: %v", err)
 	}
-	if _, err := cfg.Validate(true); err != nil {
+	if _, err := cfg.Validate(true, nil); err != nil {
 		t.Errorf("ConfigMap config.yaml does not validate: %v", err)
 	}
 	if cfg.Server.Port != 21362 || ps.Containers[0].Ports[0].ContainerPort != 21362 {

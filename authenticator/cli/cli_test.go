@@ -29,7 +29,13 @@ import (
 	"github.com/kubectl-ack/kubectl-ack/pkg/token"
 )
 
-func TestMain(m *testing.M) { emulatortest.Main(m) }
+func TestMain(m *testing.M) {
+	// TestLogFormat runs the command line in a child process: logging is set up once per process.
+	if args := os.Getenv("CLI_TEST_ARGS"); args != "" {
+		os.Exit(cli.Main(context.Background(), strings.Split(args, "\x1f"), os.Stdin, os.Stdout, os.Stderr))
+	}
+	emulatortest.Main(m)
+}
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
 type syncBuffer struct {
@@ -233,9 +239,14 @@ func TestVerifyCommand(t *testing.T) {
 		{name: "--sts-endpoint overrides the file", args: []string{"verify", "-c", cfgPath, "--token", tok, "--sts-endpoint", "127.0.0.1:1", "--sts-timeout", "300ms"}, wantCode: 2, wantErr: "STS is unavailable"},
 		{name: "no token", args: []string{"verify", "-c", cfgPath}, wantCode: 1, wantErr: "no token"},
 		{name: "bad output", args: []string{"verify", "-c", cfgPath, "--token", tok, "-o", "xml"}, wantCode: 1, wantErr: `-o "xml"`},
-		{name: "no config", args: []string{"verify", "--token", tok}, wantCode: 1, wantErr: "pass -c/--config"},
+		// The official spelling: -t and -i without a file verify the token only.
+		{name: "official -t -i without a file", args: []string{"verify", "-t", tok, "-i", info.ClusterID, "--sts-endpoint", info.Endpoint}, wantOut: "Mapping:       not checked"},
+		{name: "official -t -i, unmapped identity is fine", args: []string{"verify", "-t", other, "-i", info.ClusterID, "--sts-endpoint", info.Endpoint, "-o", "json"}, wantOut: `"mappingChecked": false`},
+		{name: "-i overrides the file", args: []string{"verify", "-c", cfgPath, "-t", tok, "-i", "cother"}, wantCode: 2, wantErr: "different cluster"},
+		{name: "no config and no cluster id", args: []string{"verify", "--token", tok}, wantCode: 1, wantErr: "clusterID is required"},
 		{name: "version", args: []string{"version"}, wantOut: "ack-ram-authenticator v"},
-		{name: "server without certificate", args: []string{"server", "-c", cfgPath, "--port", strconv.Itoa(freePort(t))}, wantCode: 1, wantErr: "run 'ack-ram-authenticator init"},
+		{name: "pregenerated without init", args: []string{"server", "-c", cfgPath, "--port", strconv.Itoa(freePort(t)), "--kubeconfig-pregenerated=true"}, wantCode: 1, wantErr: "run 'ack-ram-authenticator init' first"},
+		{name: "unknown feature gate", args: []string{"version", "--feature-gates=NoSuchGate=true"}, wantCode: 1, wantErr: "NoSuchGate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

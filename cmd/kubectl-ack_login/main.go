@@ -7,13 +7,17 @@ import (
 	"context"
 	"os"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/plugins/login"
 )
 
 func main() {
-	// login.Main installs the interrupt handler itself, and only for the
-	// commands that need it: starting signal delivery costs the credential
-	// path, which kubectl runs before every command, a measurable share of
-	// its start-up time.
-	os.Exit(login.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx := context.Background()
+	streams := login.Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	// kubectl's credential request, before every kubectl command, is served without cobra
+	// and without a signal handler: both would cost a measurable share of its start-up.
+	if code, ok := login.ServeCredentialRequest(ctx, os.Args[1:], streams); ok {
+		os.Exit(code)
+	}
+	os.Exit(cli.Execute(ctx, login.NewRootCommand(streams), os.Args[1:], os.Stderr))
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/suggest"
 )
 
 // Setup applies the shared conventions to a finished command tree (call it after every
@@ -23,8 +25,6 @@ func Setup(root *cobra.Command, displayName, version string) {
 		root.Annotations = map[string]string{}
 	}
 	root.Annotations[cobra.CommandDisplayNameAnnotation] = displayName
-	root.Version = version
-	root.SetVersionTemplate(displayName + " {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
 	walk(root, func(c *cobra.Command) {
 		c.SilenceErrors = true
@@ -38,6 +38,7 @@ func Setup(root *cobra.Command, displayName, version string) {
 			c.Args = noArgs
 		}
 	})
+	addVersionFlag(root, displayName, version)
 }
 
 func walk(c *cobra.Command, f func(*cobra.Command)) {
@@ -113,7 +114,7 @@ func nearestFlag(c *cobra.Command, word string) string {
 		if f.Hidden {
 			return
 		}
-		d := distance(strings.ToLower(word), f.Name)
+		d := suggest.Distance(strings.ToLower(word), f.Name)
 		if d <= 2 || (len(word) >= 3 && strings.HasPrefix(f.Name, word)) {
 			cands = append(cands, cand{f.Name, d})
 		}
@@ -123,25 +124,4 @@ func nearestFlag(c *cobra.Command, word string) string {
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].d < cands[j].d })
 	return cands[0].name
-}
-
-// distance is the Levenshtein distance of a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/kubeconfig/kubefile"
+	"github.com/kubectl-ack/kubectl-ack/pkg/suggest"
 )
 
 // Lister pages through CS DescribeClustersV1; *cloud.CS implements it.
@@ -174,7 +175,7 @@ func Suggest(name string, clusters []cloud.Cluster, n int) []string {
 		}
 		seen[c.Name] = true
 		other := strings.ToLower(c.Name)
-		d := editDistance(lower, other)
+		d := suggest.Distance(lower, other)
 		if d <= limit || strings.Contains(other, lower) || strings.Contains(lower, other) {
 			cands = append(cands, cand{c.Name, d})
 		}
@@ -191,26 +192,4 @@ func Suggest(name string, clusters []cloud.Cluster, n int) []string {
 		out = append(out, c.name)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

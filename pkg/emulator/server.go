@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // maxBody bounds request bodies; the real gateways reject much smaller bodies for these APIs.
@@ -45,7 +48,7 @@ func (s *Server) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("encode info: %w", err)
 		}
-		if err := writeFileAtomic(filepath.Join(s.cfg.StateDir, "info.json"), append(b, '\n'), 0o600); err != nil {
+		if err := atomicfile.Write(filepath.Join(s.cfg.StateDir, "info.json"), append(b, '\n')); err != nil {
 			_ = ln.Close()
 			return err
 		}
@@ -97,7 +100,7 @@ func (s *Server) Info() Info {
 func (s *Server) Endpoint() string { return s.Info().Endpoint }
 
 // CA returns the CA that signed the serving certificate.
-func (s *Server) CA() *CA { return s.ca }
+func (s *Server) CA() *pki.CA { return s.ca }
 
 func (s *Server) buildInfo(addr string) Info {
 	in := Info{Endpoint: addr, CAFile: s.caFile, AdminToken: s.admin}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
 	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper/crd"
 )
 
 // TestAnyAccountNeedsOptIn: an ARN pattern with a wildcard account id is refused by the one
@@ -52,7 +53,7 @@ func TestAnyAccountNeedsOptIn(t *testing.T) {
 			static, staticErr := sc.Rules()
 			m := &v1alpha1.RAMIdentityMapping{ObjectMeta: metav1.ObjectMeta{Name: "m"},
 				Spec: v1alpha1.RAMIdentityMappingSpec{ARN: tc.arn, Username: "u", AllowAnyAccount: tc.allow}}
-			crd, crdErr := mapper.RuleFromMapping(m)
+			crdRule, crdErr := crd.RuleFromMapping(m)
 			for where, err := range map[string]error{"static config": staticErr, "RAMIdentityMapping": crdErr} {
 				if tc.wantErr {
 					if !errors.Is(err, mapper.ErrAnyAccount) || !strings.Contains(err.Error(), "allowAnyAccount: true") || !strings.Contains(err.Error(), tc.arn) {
@@ -65,7 +66,7 @@ func TestAnyAccountNeedsOptIn(t *testing.T) {
 			if tc.wantErr {
 				return
 			}
-			for _, r := range []mapper.Rule{static[0], crd} {
+			for _, r := range []mapper.Rule{static[0], crdRule} {
 				if r.AnyAccount() != tc.wantAny {
 					t.Errorf("%s: AnyAccount() = %v, want %v", r.Source, r.AnyAccount(), tc.wantAny)
 				}

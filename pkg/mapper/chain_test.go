@@ -20,7 +20,11 @@ func TestOrder(t *testing.T) {
 		{name: "default without CRD", want: "MountedFile"},
 		{name: "configured, any case", configured: []string{"crd", "mountedfile"}, crd: true, want: "CRD,MountedFile"},
 		{name: "CRD without config", configured: []string{"CRD"}, wantErr: "no Kubernetes configuration"},
-		{name: "unknown", configured: []string{"ConfigMap"}, crd: true, wantErr: `unknown mapper "ConfigMap"`},
+		{name: "unknown", configured: []string{"EKSConfigMap"}, crd: true, wantErr: `unknown backend "EKSConfigMap"`},
+		{name: "deprecated spellings", configured: []string{"File", "ConfigMap"}, crd: true, want: "MountedFile,ACKConfigMap"},
+		{name: "all four", configured: []string{"DynamicFile", "ACKConfigMap", "CRD", "MountedFile"}, crd: true, want: "DynamicFile,ACKConfigMap,CRD,MountedFile"},
+		{name: "ConfigMap without config", configured: []string{"ACKConfigMap"}, wantErr: "no Kubernetes configuration"},
+		{name: "deprecated twice", configured: []string{"File", "MountedFile"}, wantErr: "lists MountedFile twice"},
 		{name: "twice", configured: []string{"CRD", "Crd"}, crd: true, wantErr: "lists CRD twice"},
 	}
 	for _, tt := range tests {
@@ -89,5 +93,15 @@ func TestDecide(t *testing.T) {
 				t.Errorf("Mapped() = %v", d.Mapped())
 			}
 		})
+	}
+}
+
+func TestDeprecatedNames(t *testing.T) {
+	got := DeprecatedNames([]string{"File", "CRD", "configmap"})
+	if len(got) != 2 || !strings.Contains(got[0], `"File" is deprecated: use "MountedFile"`) || !strings.Contains(got[1], `use "ACKConfigMap"`) {
+		t.Fatalf("DeprecatedNames = %q", got)
+	}
+	if got := DeprecatedNames([]string{"MountedFile", "DynamicFile"}); len(got) != 0 {
+		t.Fatalf("current names reported as deprecated: %q", got)
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 )
@@ -37,7 +40,7 @@ type UserMapping struct {
 }
 
 // AccountMapping maps every identity of an account. In the file it is either a bare account id
-// string (as in the upstream authenticator, username = the caller's ARN, no groups) or an object
+// string (as in the official add-on: username = the caller's canonical ARN, no groups) or an object
 // {"accountID", "username", "groups"}.
 type AccountMapping struct {
 	AccountID string   `json:"accountID"`
@@ -58,7 +61,10 @@ func (a *AccountMapping) UnmarshalJSON(b []byte) error {
 	}
 	type plain AccountMapping
 	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	// Strict like the rest of the file: a misspelt "usrname" must not map silently.
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
 		return err
 	}
 	*a = AccountMapping(p)
@@ -111,3 +117,23 @@ func (c StaticConfig) Rules() ([]Rule, error) {
 	}
 	return rules, nil
 }
+
+// DecodeStrict decodes YAML (or JSON) into v: keys are matched case-insensitively and unknown
+// keys are errors. The error drops the YAML-to-JSON layers, leaving e.g. `unknown field "grups"`.
+func DecodeStrict(b []byte, v any) error {
+	if err := yaml.UnmarshalStrict(b, v); err != nil {
+		msg := err.Error()
+		for _, p := range []string{"error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
+			msg = strings.TrimPrefix(msg, p)
+		}
+		return fmt.Errorf("%s%w", msg, errorMark{err})
+	}
+	return nil
+}
+
+// errorMark keeps the original decoding error reachable with errors.As/Is without repeating its
+// text.
+type errorMark struct{ err error }
+
+func (errorMark) Error() string   { return "" }
+func (e errorMark) Unwrap() error { return e.err }

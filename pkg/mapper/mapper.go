@@ -37,6 +37,31 @@ const (
 // ReservedPrefix starts Kubernetes' reserved user and group names.
 const ReservedPrefix = "system:"
 
+// GroupMasters is Kubernetes' cluster-admin group.
+const GroupMasters = "system:masters"
+
+// AllowedGroups returns the reserved groups mappings may grant when server.allowedGroups is
+// configured (non-nil, even empty) or not (nil): by default system:masters, the documented admin
+// mapping of the official add-on and of EKS's aws-auth; "allowedGroups: []" allows none.
+func AllowedGroups(configured []string) []string {
+	if configured == nil {
+		return []string{GroupMasters}
+	}
+	return configured
+}
+
+// ReservedGroups returns the groups of r (templates) that start with ReservedPrefix, so the
+// server can log every mapping that grants one.
+func ReservedGroups(r Rule) []string {
+	var out []string
+	for _, g := range r.Groups {
+		if hasReservedPrefix(g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // Rule is one mapping.
 type Rule struct {
 	// Source says where the rule comes from: SourceMapRoles, SourceMapUsers, SourceMapAccounts or
@@ -45,7 +70,7 @@ type Rule struct {
 	// ARN is a canonical ARN or an ARN glob ("*", "?"); empty for account rules.
 	ARN string
 	// Username is a template (see RenderTemplate). Empty for an account rule means the
-	// identity's ARN.
+	// identity's canonical ARN.
 	Username string
 	// Groups are templates.
 	Groups []string
@@ -187,7 +212,9 @@ func Match(rules []Rule, id token.Identity) (*Result, bool, error) {
 	res := &Result{Rule: r, Kind: [...]string{KindExact, KindGlob, KindAccount}[best.kind]}
 	var err error
 	if r.Username == "" && best.kind == 2 {
-		res.Username = id.ARN
+		// A bare mapAccounts id maps to the canonical ARN (assumed-role → role), as on the
+		// official add-on, so RBAC bindings written for it keep working.
+		res.Username = canonical
 	} else if res.Username, err = RenderTemplate(r.Username, id); err != nil {
 		return nil, false, fmt.Errorf("map %s with rule from %s: username: %w", id.ARN, r.Source, err)
 	}
@@ -252,9 +279,9 @@ func containsFold(s, sub string) bool {
 var ErrReserved = errors.New("reserved name")
 
 // CheckReserved refuses a mapping result that would impersonate Kubernetes system identities:
-// usernames starting with "system:" and groups starting with "system:" unless listed in
-// allowedGroups (e.g. an administrator may allow "system:masters"). The prefix is compared
-// case-insensitively so look-alike names are refused too.
+// usernames starting with "system:" always, and groups starting with "system:" unless listed in
+// allowedGroups (the server passes AllowedGroups(server.allowedGroups), so system:masters by
+// default). The prefix is compared case-insensitively so look-alike names are refused too.
 func CheckReserved(username string, groups []string, allowedGroups []string) error {
 	if username == "" {
 		return errors.New("mapped username is empty")

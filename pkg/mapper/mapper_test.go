@@ -98,12 +98,12 @@ func TestMatchPrecedence(t *testing.T) {
 			id: roleID, wantOK: true, wantKind: "glob", wantUser: "s", wantSrc: "crd:x",
 		},
 		{
-			name: "account mapping last, default username is the ARN",
+			name: "account mapping last, default username is the canonical ARN (as on the official add-on)",
 			rules: []mapper.Rule{
 				{Source: "crd:other", ARN: "acs:ram::999:role/*", Username: "other"},
 				{Source: "config:mapAccounts", Account: "123"},
 			},
-			id: roleID, wantOK: true, wantKind: "account", wantUser: roleID.ARN, wantSrc: "config:mapAccounts",
+			id: roleID, wantOK: true, wantKind: "account", wantUser: roleID.CanonicalARN, wantSrc: "config:mapAccounts",
 		},
 		{
 			name:  "other account does not match",
@@ -185,6 +185,8 @@ func TestTemplates(t *testing.T) {
 		{tmpl: "x{{SessionName}}y{{SessionNameRaw}}z", id: roleID, want: "xbob-example.comybob@example.comz"},
 		{tmpl: "{{SessionName}}", id: userID, err: "no value"},
 		{tmpl: "{{EC2PrivateDNSName}}", id: userID, err: "unknown placeholder"},
+		// The official add-on reads it from ECS metadata; here it is refused when the mapping loads.
+		{tmpl: "system:node:{{ECSPrivateDNSName}}", id: userID, err: "unknown placeholder"},
 		{tmpl: "{{ AccountID }}", id: userID, err: "unknown placeholder"},
 		{tmpl: "{{accountid}}", id: userID, err: "unknown placeholder"},
 		{tmpl: "{{.AccountID}}", id: userID, err: "unknown placeholder"},

@@ -2,15 +2,13 @@ package login
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/clusters"
 	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
@@ -42,13 +40,14 @@ type clustersOptions struct {
 	root       *rootOptions
 	region     string
 	allRegions bool
-	output     string
+	output     *cli.Output
 
 	scope clusters.Scope
 }
 
 func newClustersCommand(o *rootOptions) *cobra.Command {
-	co := &clustersOptions{root: o}
+	co := &clustersOptions{root: o, output: cli.NewOutput(cli.FormatTable,
+		cli.FormatTable, cli.FormatWide, cli.FormatJSON, cli.FormatYAML, cli.FormatName)}
 	cmd := &cobra.Command{
 		Use:   "clusters [--region REGION | --all-regions] [-o table|wide|json|yaml|name]",
 		Short: "List the ACK clusters your credentials can see",
@@ -64,8 +63,10 @@ Use a name with "kubeconfig --cluster NAME", or write a context for each cluster
   kubectl ack-login clusters --region cn-hangzhou -o wide
 
   # Names of the running clusters, for scripts
-  kubectl ack-login clusters -o json | jq -r '.[] | select(.state == "running") | .name'`,
-		Args: cobra.NoArgs,
+  kubectl ack-login clusters -o json | jq -r '.[] | select(.state == "running") | .name'
+
+  # Every cluster id, without the header
+  kubectl ack-login clusters --no-headers | awk '{print $2}'`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := co.Complete(); err != nil {
 				return err
@@ -79,14 +80,14 @@ Use a name with "kubeconfig --cluster NAME", or write a context for each cluster
 	fs := cmd.Flags()
 	fs.StringVar(&co.region, "region", "", "List the clusters of this region only (e.g. cn-hangzhou)")
 	fs.BoolVar(&co.allRegions, "all-regions", false, "List the clusters of every region (the default)")
-	fs.StringVarP(&co.output, "output", "o", "table", "Output format: table, wide, json, yaml or name")
+	co.output.AddFlags(cmd)
 	return cmd
 }
 
 // Complete fills the scope from the flags.
 func (co *clustersOptions) Complete() error {
 	co.region = strings.TrimSpace(co.region)
-	co.output = trimLower(co.output)
+	co.output.Format = trimLower(co.output.Format)
 	co.scope = clusters.Scope{RegionID: co.region}
 	return nil
 }
@@ -94,13 +95,9 @@ func (co *clustersOptions) Complete() error {
 // Validate checks the flags.
 func (co *clustersOptions) Validate() error {
 	if co.region != "" && co.allRegions {
-		return errors.New("--region and --all-regions exclude each other: pass one")
+		return cli.UsageErrorf("--region and --all-regions exclude each other: pass one")
 	}
-	switch co.output {
-	case "table", "wide", "json", "yaml", "name":
-		return nil
-	}
-	return fmt.Errorf("invalid --output %q: use table, wide, json, yaml or name", co.output)
+	return co.output.Validate()
 }
 
 // Run lists the clusters and prints them.
@@ -112,14 +109,15 @@ func (co *clustersOptions) Run(ctx context.Context) error {
 	}
 	prog := o.newProgress()
 	defer prog.Done()
-	table := &streamTable{w: o.streams.Out, wide: co.output == "wide"}
+	format := co.output.Name()
+	table := &streamTable{w: o.streams.Out, wide: format == cli.FormatWide, noHeaders: co.output.NoHeaders}
 	var all []cloud.Cluster
 	err = clusters.List(ctx, cs, co.scope, func(p cloud.ClusterPage) error {
 		prog.Done()
-		switch co.output {
-		case "table", "wide":
+		switch format {
+		case cli.FormatTable, cli.FormatWide:
 			table.write(p.Clusters)
-		case "name":
+		case cli.FormatName:
 			for _, c := range p.Clusters {
 				fmt.Fprintln(o.streams.Out, c.Name)
 			}
@@ -135,10 +133,10 @@ func (co *clustersOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	switch co.output {
-	case "json", "yaml":
-		return printClusterList(o.streams.Out, co.output, all)
-	case "table", "wide":
+	switch format {
+	case cli.FormatJSON, cli.FormatYAML:
+		return printClusterList(o.streams.Out, format, all)
+	case cli.FormatTable, cli.FormatWide:
 		if table.rows == 0 {
 			fmt.Fprintf(o.streams.ErrOut, "No clusters found in %s.\n", co.scope)
 		}
@@ -151,28 +149,17 @@ func printClusterList(w io.Writer, output string, list []cloud.Cluster) error {
 	for _, c := range list {
 		items = append(items, newClusterItem(c))
 	}
-	var b []byte
-	var err error
-	if output == "yaml" {
-		b, err = yaml.Marshal(items)
-	} else {
-		b, err = json.MarshalIndent(items, "", "  ")
-		b = append(b, '\n')
-	}
-	if err != nil {
-		return fmt.Errorf("encode clusters: %w", err)
-	}
-	_, err = w.Write(b)
-	return err
+	return cli.PrintData(w, output, items)
 }
 
 // streamTable prints clusters as aligned columns page by page: the column widths are fixed by
 // the first page (longer cells later only push their own row), so no row waits for the last page.
 type streamTable struct {
-	w      io.Writer
-	wide   bool
-	widths []int
-	rows   int
+	w         io.Writer
+	wide      bool
+	noHeaders bool
+	widths    []int
+	rows      int
 }
 
 func (t *streamTable) cells(c cloud.Cluster) []string {
@@ -213,7 +200,9 @@ func (t *streamTable) write(page []cloud.Cluster) {
 				t.widths[i] = max(t.widths[i], len(cell))
 			}
 		}
-		t.line(header)
+		if !t.noHeaders {
+			t.line(header)
+		}
 	}
 	for _, r := range rows {
 		t.line(r)

@@ -113,9 +113,9 @@ func TestClustersOutputs(t *testing.T) {
 		want string
 	}{
 		{[]string{"clusters", "--region", "cn-hangzhou", "--all-regions"}, "exclude each other"},
-		{[]string{"clusters", "-o", "xml"}, `invalid --output "xml"`},
+		{[]string{"clusters", "-o", "xml"}, `unknown output format -o "xml": use one of table, wide, json, yaml, name`},
 	} {
-		if r := f.run(t, bad.args...); r.code != 1 || !strings.Contains(r.stderr, bad.want) {
+		if r := f.run(t, bad.args...); r.code != 2 || !strings.Contains(r.stderr, bad.want) {
 			t.Errorf("%v: %+v, want %q", bad.args, r, bad.want)
 		}
 	}

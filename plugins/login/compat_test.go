@@ -69,7 +69,7 @@ func TestExpirationZero(t *testing.T) {
 		{"get-credential", "--cluster-id", f.info.ClusterID, "--expiration", "5m"},
 		{"get-kubeconfig", "--cluster-id", f.info.ClusterID, "--expiration", "73h"},
 	} {
-		if r := f.run(t, args...); r.code != 1 || !strings.Contains(r.stderr, "between 15m and 72h (or 0 for a long-lived certificate)") {
+		if r := f.run(t, args...); r.code != 2 || !strings.Contains(r.stderr, "between 15m and 72h (or 0 for a long-lived certificate)") {
 			t.Errorf("%v: %+v", args, r)
 		}
 	}
@@ -120,14 +120,18 @@ func TestExportCredentialsFormatsAndCommand(t *testing.T) {
 	for _, bad := range []struct {
 		args []string
 		want string
+		code int
 	}{
-		{[]string{"-f", "xml"}, "invalid --format"},
-		{[]string{"--serve", "0.0.0.0:0"}, "only loopback addresses"},
-		{[]string{"--serve", "nonsense"}, "invalid --serve"},
-		{[]string{"-f", "json", "--", "true"}, "use it with --format env"},
-		{[]string{"--", "false"}, "false: exit status 1"},
+		{[]string{"-f", "xml"}, "invalid --format", 2},
+		{[]string{"-o", "xml"}, `unknown output format -o "xml": use one of exec, json, env, ini, ecs`, 2},
+		{[]string{"-o", "env", "-f", "env"}, "pass one", 2},
+		{[]string{"--serve", "0.0.0.0:0"}, "only loopback addresses", 2},
+		{[]string{"--serve", "nonsense"}, "invalid --serve", 2},
+		{[]string{"-f", "json", "--", "true"}, "use it with -o env (--format env)", 2},
+		{[]string{"json"}, `unexpected argument "json": did you mean -o json?`, 2},
+		{[]string{"--", "false"}, "false: exit status 1", 1},
 	} {
-		if r := f.run(t, append([]string{"export-credentials"}, bad.args...)...); r.code != 1 || !strings.Contains(r.stderr, bad.want) {
+		if r := f.run(t, append([]string{"export-credentials"}, bad.args...)...); r.code != bad.code || !strings.Contains(r.stderr, bad.want) {
 			t.Errorf("%v: %+v, want %q", bad.args, r, bad.want)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
 	"github.com/kubectl-ack/kubectl-ack/pkg/kubeconfig/kubefile"
@@ -51,7 +52,7 @@ const longLivedWarning = "--expiration 0 asks CS for a long-lived client certifi
 // validateExpiration accepts a certificate lifetime: 0 (long-lived) or 15m to 72h.
 func validateExpiration(d time.Duration) error {
 	if d != 0 && (d < minExpiration || d > maxExpiration) {
-		return fmt.Errorf("invalid --expiration %s: the certificate lifetime must be between 15m and 72h (or 0 for a long-lived certificate)", d)
+		return usage(fmt.Errorf("invalid --expiration %s: the certificate lifetime must be between 15m and 72h (or 0 for a long-lived certificate)", d))
 	}
 	return nil
 }
@@ -64,12 +65,15 @@ func normalizeMode(s string) (string, error) {
 	case "certificate", "cert":
 		return modeCertificate, nil
 	}
-	return "", fmt.Errorf("invalid --mode %q: use token or certificate", s)
+	return "", usage(fmt.Errorf("invalid --mode %q: use token or certificate", s))
 }
 
-// execOptions are the flags of the credential commands.
+// execOptions are the flags of the credential commands: the root command, get-token and
+// get-credential.
 type execOptions struct {
-	root           *rootOptions
+	root *rootOptions
+	// fixedMode is the mode get-token and get-credential imply; they have no --mode.
+	fixedMode      string
 	clusterID      string
 	mode           string
 	apiVersion     string
@@ -79,11 +83,10 @@ type execOptions struct {
 	noCache        bool
 }
 
-// addFlags registers the credential flags; fixedMode != "" hides --mode
-// (get-token, get-credential).
-func (e *execOptions) addFlags(fs *pflag.FlagSet, fixedMode string) {
+// addFlags registers the credential flags on fs; a command with a fixed mode has no --mode.
+func (e *execOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&e.clusterID, "cluster-id", "c", "", "ACK cluster ID (required)")
-	if fixedMode == "" {
+	if e.fixedMode == "" {
 		fs.StringVarP(&e.mode, "mode", "m", modeToken, "Credential: token (k8s-ack-v2 token for ack-ram-authenticator) or certificate (client certificate from the CS API)")
 	}
 	fs.StringVar(&e.apiVersion, "api-version", "", "ExecCredential API version when KUBERNETES_EXEC_INFO does not say: v1 or v1beta1 (default v1beta1)")
@@ -97,62 +100,84 @@ func (e *execOptions) addFlags(fs *pflag.FlagSet, fixedMode string) {
 	_ = fs.MarkHidden("credential-cache-dir")
 }
 
-// run prints the ExecCredential for the options; fixedMode overrides --mode.
-func (e *execOptions) run(ctx context.Context, fixedMode string) error {
-	o := e.root
-	modeArg := e.mode
-	if fixedMode != "" {
-		modeArg = fixedMode
-	}
-	mode, err := normalizeMode(modeArg)
-	if err != nil {
+// execute runs the command: Complete, Validate, Run.
+func (e *execOptions) execute(ctx context.Context) error {
+	if err := e.Complete(); err != nil {
 		return err
 	}
-	if e.clusterID == "" {
-		return errors.New("--cluster-id is required: the ACK cluster ID, e.g. --cluster-id c0123456789abcdef0123456789abcdef (list them with `kubectl ack-login clusters`)")
-	}
-	apiVersion, err := negotiateAPIVersion(o.getenv(EnvExecInfo), e.apiVersion)
-	if err != nil {
+	if err := e.Validate(); err != nil {
 		return err
 	}
-	minutes := 0
-	if mode == modeCertificate {
-		if err := validateExpiration(e.expiration); err != nil {
-			return err
-		}
-		minutes = int(e.expiration / time.Minute)
-	}
+	return e.Run(ctx)
+}
 
+// Complete settles the mode and the ExecCredential apiVersion (KUBERNETES_EXEC_INFO first).
+func (e *execOptions) Complete() error {
+	if e.fixedMode != "" {
+		e.mode = e.fixedMode
+	}
+	mode, err := normalizeMode(e.mode)
+	if err != nil {
+		return err
+	}
+	e.mode = mode
+	e.apiVersion, err = negotiateAPIVersion(e.root.getenv(EnvExecInfo), e.apiVersion)
+	return err
+}
+
+// Validate checks that the request names a cluster and, for a certificate, a lifetime CS grants.
+func (e *execOptions) Validate() error {
+	if e.clusterID == "" {
+		return cli.UsageErrorf("--cluster-id is required: the ACK cluster ID, e.g. --cluster-id c0123456789abcdef0123456789abcdef (list them with `kubectl ack-login clusters`)")
+	}
+	if e.mode == modeCertificate {
+		return validateExpiration(e.expiration)
+	}
+	return nil
+}
+
+// Run prints the ExecCredential: from the cache when a fresh one is there, else newly issued.
+func (e *execOptions) Run(ctx context.Context) error {
+	o := e.root
 	res, err := o.creds.Resolve(ctx)
 	if err != nil {
 		return err
 	}
 	o.log.Debugf("credentials: %s", res.Source)
-
-	var (
-		floor time.Duration
-		issue func(context.Context) (*cache.Entry, error)
-		extra string
-	)
-	switch mode {
-	case modeToken:
-		floor = tokenMarginFloor
-		issue = func(ctx context.Context) (*cache.Entry, error) {
-			return e.issueToken(ctx, res, apiVersion)
-		}
-	default:
-		floor = certMarginFloor
-		// Certificates come from one CS endpoint (keep emulators and regions apart), for one
-		// address and lifetime: asking for a 15-minute or a private-address certificate must
-		// never be answered with a cached 3-day or public one.
-		extra = o.endpoints.CSEndpoint() + "|" + strconv.Itoa(minutes) + "|" + strconv.FormatBool(e.privateAddress)
-		issue = func(ctx context.Context) (*cache.Entry, error) {
-			return e.issueCertificate(ctx, res, apiVersion, minutes)
-		}
+	entry, err := e.credential(ctx, res)
+	if err != nil {
+		return err
 	}
-	margin := func(en *cache.Entry) time.Duration { return cache.Margin(en.IssuedAt, en.Expiration, floor) }
+	out := make([]byte, 0, len(entry.Credential)+1)
+	out = append(append(out, entry.Credential...), '\n')
+	if _, err := o.streams.Out.Write(out); err != nil {
+		return fmt.Errorf("write ExecCredential: %w", err)
+	}
+	return nil
+}
 
-	var entry *cache.Entry
+// issuer returns how to issue the credential of the request, the refresh floor of its cache
+// entries and what else its cache key must hold.
+func (e *execOptions) issuer(res *credentials.Resolved) (issue func(context.Context) (*cache.Entry, error), floor time.Duration, extra string) {
+	if e.mode == modeToken {
+		return func(ctx context.Context) (*cache.Entry, error) {
+			return e.issueToken(ctx, res)
+		}, tokenMarginFloor, ""
+	}
+	minutes := int(e.expiration / time.Minute)
+	// Certificates come from one CS endpoint (keep emulators and regions apart), for one
+	// address and lifetime: asking for a 15-minute or a private-address certificate must
+	// never be answered with a cached 3-day or public one.
+	extra = e.root.endpoints.CSEndpoint() + "|" + strconv.Itoa(minutes) + "|" + strconv.FormatBool(e.privateAddress)
+	return func(ctx context.Context) (*cache.Entry, error) {
+		return e.issueCertificate(ctx, res, minutes)
+	}, certMarginFloor, extra
+}
+
+// credential returns a fresh cached entry or issues one (and caches it).
+func (e *execOptions) credential(ctx context.Context, res *credentials.Resolved) (*cache.Entry, error) {
+	o := e.root
+	issue, floor, extra := e.issuer(res)
 	dir := ""
 	if !e.noCache {
 		// The cache only saves work: without a place for it (no HOME, as under some service
@@ -163,32 +188,24 @@ func (e *execOptions) run(ctx context.Context, fixedMode string) error {
 		}
 	}
 	if dir == "" {
-		if entry, err = issue(ctx); err != nil {
-			return err
-		}
-	} else {
-		key := cache.KeyInput{ClusterID: e.clusterID, Mode: mode, APIVersion: apiVersion, IdentityKey: res.IdentityKey, Extra: extra}.Key()
-		var refreshed bool
-		entry, refreshed, err = cache.Store{Dir: dir}.GetOrRefresh(ctx, key, o.now, margin, issue,
-			func(err error) { o.log.Warnf("credential cache: %v", err) })
-		if err != nil {
-			return err
-		}
-		if refreshed {
-			o.log.Debugf("cache miss: issued new %s for cluster %s, expires %s", mode, e.clusterID, entry.Expiration.UTC().Format(time.RFC3339))
-		} else {
-			o.log.Debugf("cache hit: %s for cluster %s, expires %s", mode, e.clusterID, entry.Expiration.UTC().Format(time.RFC3339))
-		}
+		return issue(ctx)
 	}
-	out := make([]byte, 0, len(entry.Credential)+1)
-	out = append(append(out, entry.Credential...), '\n')
-	if _, err := o.streams.Out.Write(out); err != nil {
-		return fmt.Errorf("write ExecCredential: %w", err)
+	key := cache.KeyInput{ClusterID: e.clusterID, Mode: e.mode, APIVersion: e.apiVersion, IdentityKey: res.IdentityKey, Extra: extra}.Key()
+	margin := func(en *cache.Entry) time.Duration { return cache.Margin(en.IssuedAt, en.Expiration, floor) }
+	entry, refreshed, err := cache.Store{Dir: dir}.GetOrRefresh(ctx, key, o.now, margin, issue,
+		func(err error) { o.log.Warnf("credential cache: %v", err) })
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	what := "cache hit:"
+	if refreshed {
+		what = "cache miss: issued new"
+	}
+	o.log.Debugf("%s %s for cluster %s, expires %s", what, e.mode, e.clusterID, entry.Expiration.UTC().Format(time.RFC3339))
+	return entry, nil
 }
 
-func (e *execOptions) issueToken(ctx context.Context, res *credentials.Resolved, apiVersion string) (*cache.Entry, error) {
+func (e *execOptions) issueToken(ctx context.Context, res *credentials.Resolved) (*cache.Entry, error) {
 	c, err := res.Get(ctx)
 	if err != nil {
 		return nil, err
@@ -209,14 +226,14 @@ func (e *execOptions) issueToken(ctx context.Context, res *credentials.Resolved,
 		// The token stops working with the STS credential that signed it.
 		exp = c.Expiration
 	}
-	body, err := marshalExecCredential(apiVersion, exp, execStatus{Token: tok})
+	body, err := marshalExecCredential(e.apiVersion, exp, execStatus{Token: tok})
 	if err != nil {
 		return nil, fmt.Errorf("encode ExecCredential: %w", err)
 	}
 	return &cache.Entry{ClusterID: e.clusterID, Mode: modeToken, IssuedAt: now, Expiration: exp, Credential: body}, nil
 }
 
-func (e *execOptions) issueCertificate(ctx context.Context, res *credentials.Resolved, apiVersion string, minutes int) (*cache.Entry, error) {
+func (e *execOptions) issueCertificate(ctx context.Context, res *credentials.Resolved, minutes int) (*cache.Entry, error) {
 	cs, err := cloud.NewCS(res.Credential, e.root.endpoints)
 	if err != nil {
 		return nil, err
@@ -245,7 +262,7 @@ func (e *execOptions) issueCertificate(ctx context.Context, res *credentials.Res
 	if !exp.After(now) {
 		return nil, fmt.Errorf("the client certificate issued for cluster %s expired at %s; check the system clock", e.clusterID, exp.UTC().Format(time.RFC3339))
 	}
-	body, err := marshalExecCredential(apiVersion, exp, execStatus{ClientCertificateData: string(certPEM), ClientKeyData: string(keyPEM)})
+	body, err := marshalExecCredential(e.apiVersion, exp, execStatus{ClientCertificateData: string(certPEM), ClientKeyData: string(keyPEM)})
 	if err != nil {
 		return nil, fmt.Errorf("encode ExecCredential: %w", err)
 	}

@@ -77,7 +77,8 @@ func negotiateAPIVersion(execInfo, flag string) (string, error) {
 		}
 	}
 	if flag != "" {
-		return normalizeAPIVersion(flag)
+		v, err := normalizeAPIVersion(flag)
+		return v, usage(err)
 	}
 	return APIVersionV1beta1, nil
 }

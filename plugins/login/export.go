@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
 )
 
@@ -22,7 +22,8 @@ const formatECS = "ecs"
 // exportOptions are the flags of export-credentials.
 type exportOptions struct {
 	root   *rootOptions
-	format string
+	output *cli.Output
+	format string // -f/--format, ack-ram-tool's name for -o (its format names work too)
 	serve  string
 	args   []string
 
@@ -30,9 +31,10 @@ type exportOptions struct {
 }
 
 func newExportCredentialsCommand(o *rootOptions) *cobra.Command {
-	eo := &exportOptions{root: o}
+	eo := &exportOptions{root: o, output: cli.NewOutput(credentials.ExportExec,
+		credentials.ExportExec, credentials.ExportJSON, credentials.ExportEnv, credentials.ExportINI, formatECS)}
 	cmd := &cobra.Command{
-		Use:   "export-credentials [-f exec|json|env|ini|ecs] [--serve 127.0.0.1:PORT] [-- COMMAND [ARGS...]]",
+		Use:   "export-credentials [-o exec|json|env|ini|ecs] [--serve 127.0.0.1:PORT] [-- COMMAND [ARGS...]]",
 		Short: "Hand the resolved Alibaba Cloud credentials to other programs (ack-ram-tool compatible)",
 		Long: `Resolve credentials as the credential plugin does and export them:
   exec  the aliyun CLI External-mode process format {"mode","access_key_id",...} (the default;
@@ -46,16 +48,18 @@ func newExportCredentialsCommand(o *rootOptions) *cobra.Command {
         127.0.0.1 port), until interrupted; point programs at it with the printed
         ALIBABA_CLOUD_CREDENTIALS_URI
 
+-f/--format is ack-ram-tool's name for -o and also takes its format names (aliyun-cli-config-json,
+aliyun-cli-uri-json, ecs-metadata-json, environment-variables, credential-file-ini).
 --serve ADDR serves any format over HTTP on a loopback address. The output holds the secret:
 anything that can read it, or reach the port, can act as you.`,
 		Example: `  # Run a program with the credentials in its environment
   kubectl ack-login export-credentials --role-arn acs:ram::1234567890123456:role/dev -- aliyun sts GetCallerIdentity
 
   # Serve them to local programs, refreshed as they expire
-  kubectl ack-login export-credentials -f ecs --serve 127.0.0.1:8765
+  kubectl ack-login export-credentials -o ecs --serve 127.0.0.1:8765
 
   # Shell variables
-  eval "$(kubectl ack-login export-credentials -f env)"`,
+  eval "$(kubectl ack-login export-credentials -o env)"`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := eo.Complete(cmd, args); err != nil {
@@ -67,27 +71,39 @@ anything that can read it, or reach the port, can act as you.`,
 			return eo.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&eo.format, "format", "f", credentials.ExportExec, "Format: exec, json, env, ini or ecs (ack-ram-tool's names work too)")
+	eo.output.AddFlags(cmd)
+	cmd.Flags().StringVarP(&eo.format, "format", "f", "", "ack-ram-tool's name for -o; also takes its format names (e.g. environment-variables)")
 	cmd.Flags().StringVarP(&eo.serve, "serve", "s", "", "Serve the credentials over HTTP on this loopback address (e.g. 127.0.0.1:8765) until interrupted")
 	return cmd
 }
 
-// Complete picks the format; a command to run implies env.
+// Complete picks the format: -o, or -f with ack-ram-tool's names; a command to run implies env.
 func (eo *exportOptions) Complete(cmd *cobra.Command, args []string) error {
 	eo.args = args
-	if len(args) > 0 && !cmd.Flags().Changed("format") {
-		eo.format = credentials.ExportEnv
+	fs := cmd.Flags()
+	format := eo.output.Format
+	switch {
+	case fs.Changed("format") && fs.Changed("output"):
+		return cli.UsageErrorf("-f/--format is another name for -o/--output: pass one")
+	case fs.Changed("format"):
+		format = eo.format
+	case fs.Changed("output"):
+		if err := eo.output.Validate(); err != nil {
+			return err
+		}
+	case len(args) > 0:
+		format = credentials.ExportEnv
 	}
-	if trimLower(eo.format) == formatECS {
+	if trimLower(format) == formatECS {
 		eo.kind = formatECS
 		if eo.serve == "" {
 			eo.serve = "127.0.0.1:0"
 		}
 		return nil
 	}
-	kind, err := credentials.NormalizeExportFormat(eo.format)
+	kind, err := credentials.NormalizeExportFormat(format)
 	if err != nil {
-		return fmt.Errorf("invalid --format: %w", err)
+		return usage(fmt.Errorf("invalid --format: %w", err))
 	}
 	eo.kind = kind
 	return nil
@@ -96,17 +112,17 @@ func (eo *exportOptions) Complete(cmd *cobra.Command, args []string) error {
 // Validate checks the serve address and the command.
 func (eo *exportOptions) Validate() error {
 	if len(eo.args) > 0 && (eo.kind != credentials.ExportEnv || eo.serve != "") {
-		return errors.New("a command to run gets the credentials in its environment: use it with --format env and without --serve")
+		return cli.UsageErrorf("a command to run gets the credentials in its environment: use it with -o env (--format env) and without --serve")
 	}
 	if eo.serve == "" {
 		return nil
 	}
 	host, _, err := net.SplitHostPort(eo.serve)
 	if err != nil {
-		return fmt.Errorf("invalid --serve %q: %w (use e.g. 127.0.0.1:8765)", eo.serve, err)
+		return cli.UsageErrorf("invalid --serve %q: %v (use e.g. 127.0.0.1:8765)", eo.serve, err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("invalid --serve %q: only loopback addresses (127.0.0.1, ::1, localhost) are allowed, since anyone who reaches the port gets the credentials", eo.serve)
+		return cli.UsageErrorf("invalid --serve %q: only loopback addresses (127.0.0.1, ::1, localhost) are allowed, since anyone who reaches the port gets the credentials", eo.serve)
 	}
 	return nil
 }

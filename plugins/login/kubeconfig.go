@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/clusters"
 	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
@@ -46,6 +47,7 @@ type kubeconfigOptions struct {
 	privateAddress bool
 	expiration     string
 	stdout         bool
+	dryRun         cli.DryRun
 	noSetContext   bool
 	contextName    string
 	kubeconfig     string
@@ -101,8 +103,10 @@ copied into the exec arguments so kubectl uses the same identity.`,
     --private-address --profile-name dev
 
   # Print instead of writing
-  kubectl ack-login kubeconfig --cluster prod-web --stdout > ack.kubeconfig`,
-		Args: cobra.NoArgs,
+  kubectl ack-login kubeconfig --cluster prod-web --stdout > ack.kubeconfig
+
+  # What would --all --prune change? Prints the entries, reports on stderr, writes nothing
+  kubectl ack-login kubeconfig --all --prune --dry-run`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return ko.runCommand(cmd)
 		},
@@ -116,6 +120,7 @@ copied into the exec arguments so kubectl uses the same identity.`,
 	fs.StringVar(&ko.contextTmpl, "context-template", defaultContextTemplate, "With --all: context names, text with {{.Name}} {{.ClusterID}} {{.RegionID}} {{.AccountID}} {{.ClusterType}}")
 	fs.BoolVar(&ko.prune, "prune", false, "With --all: remove the contexts --all wrote for clusters that no longer exist")
 	fs.BoolVar(&ko.stdout, "stdout", false, "Print the kubeconfig instead of writing it")
+	cli.AddDryRunFlag(cmd, &ko.dryRun, false)
 	fs.BoolVar(&ko.noSetContext, "no-set-context", false, "Do not switch the current context")
 	fs.StringVar(&ko.contextName, "context-name", "", `Context name (default "<account id>-<cluster id>")`)
 	fs.StringVar(&ko.kubeconfig, "kubeconfig", "", "Path of the kubeconfig file to write (default: KUBECONFIG, else ~/.kube/config)")
@@ -131,7 +136,6 @@ func newGetKubeconfigCommand(o *rootOptions) *cobra.Command {
 		Short: "Print a kubeconfig that uses kubectl-ack_login (ack-ram-tool compatible; see `kubeconfig`)",
 		Example: `  kubectl-ack_login get-kubeconfig --cluster-id c0123456789abcdef0123456789abcdef > kubeconfig
   kubectl-ack_login credential-plugin get-kubeconfig --cluster-id c0123456789abcdef0123456789abcdef --mode ram-authenticator-token`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return ko.runCommand(cmd)
 		},
@@ -169,7 +173,7 @@ func (ko *kubeconfigOptions) Complete(fs *pflag.FlagSet) error {
 	}
 	ko.mode = mode
 	if ko.execAPIVersion, err = normalizeAPIVersion(ko.execAPIVersion); err != nil {
-		return err
+		return usage(err)
 	}
 	ko.region = strings.TrimSpace(ko.region)
 	ko.tmplSet = fs.Changed("context-template")
@@ -177,7 +181,7 @@ func (ko *kubeconfigOptions) Complete(fs *pflag.FlagSet) error {
 	if ko.expiration != "" {
 		d, err := parseDuration(ko.expiration)
 		if err != nil {
-			return fmt.Errorf("invalid --expiration: %w", err)
+			return usage(fmt.Errorf("invalid --expiration: %w", err))
 		}
 		if err := validateExpiration(d); err != nil {
 			return err
@@ -197,14 +201,20 @@ func (ko *kubeconfigOptions) Complete(fs *pflag.FlagSet) error {
 	ko.execArgs = append(ko.execArgs, pass...)
 	if ko.all {
 		if ko.tmpl, err = parseContextTemplate(ko.contextTmpl); err != nil {
-			return err
+			return usage(err)
 		}
 	}
 	return nil
 }
 
-// Validate checks that the flags make one request.
-func (ko *kubeconfigOptions) Validate() error {
+// printOnly reports whether the entries are printed rather than written: --stdout, or
+// --dry-run=client.
+func (ko *kubeconfigOptions) printOnly() bool { return ko.stdout || ko.dryRun == cli.DryRunClient }
+
+// Validate checks that the flags make one request. Every mistake is a usage error.
+func (ko *kubeconfigOptions) Validate() error { return usage(ko.validate()) }
+
+func (ko *kubeconfigOptions) validate() error {
 	set := 0
 	for _, b := range []bool{ko.clusterID != "", ko.cluster != "", ko.all} {
 		if b {
@@ -324,16 +334,10 @@ func (ko *kubeconfigOptions) runOne(ctx context.Context, res *credentials.Resolv
 	}
 	entries := ko.execEntries(clusterID, contextName, server, caData)
 	entries.SetCurrentContext = !ko.noSetContext
-	if ko.stdout {
-		b, err := kubefile.Render(entries)
-		if err != nil {
-			return err
-		}
-		_, err = o.streams.Out.Write(b)
-		return err
+	if ko.printOnly() {
+		return ko.printOne(entries)
 	}
-	paths := kubefile.PathOptions{ExplicitPath: ko.kubeconfig, Env: o.lookupEnv}
-	result, err := kubefile.Merge(paths, entries, o.now())
+	result, err := kubefile.Merge(ko.paths(), entries, o.now())
 	if err != nil {
 		return err
 	}
@@ -348,6 +352,28 @@ func (ko *kubeconfigOptions) runOne(ctx context.Context, res *credentials.Resolv
 	if !ko.noSetContext {
 		fmt.Fprintf(o.streams.Out, "Switched to context %q.\n", contextName)
 	}
+	return nil
+}
+
+// printOne prints the entries of one cluster as a standalone kubeconfig; a dry run also says on
+// stderr where they would have gone.
+func (ko *kubeconfigOptions) printOne(entries kubefile.Entries) error {
+	b, err := kubefile.Render(entries)
+	if err != nil {
+		return err
+	}
+	if _, err := ko.root.streams.Out.Write(b); err != nil {
+		return err
+	}
+	if ko.stdout {
+		return nil
+	}
+	files, err := ko.paths().Precedence()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(ko.root.streams.ErrOut, "Dry run: context %q was not written; without --dry-run it is merged into %s.\n",
+		entries.ContextName, strings.Join(files, ", "))
 	return nil
 }
 

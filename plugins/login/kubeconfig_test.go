@@ -225,17 +225,19 @@ func TestKubeconfigErrors(t *testing.T) {
 	tests := []struct {
 		args []string
 		want string
+		code int
 	}{
-		{[]string{"kubeconfig"}, "name the cluster: --cluster NAME"},
-		{[]string{"kubeconfig", "--cluster-id", "c1", "--mode", "x"}, "invalid --mode"},
-		{[]string{"kubeconfig", "--cluster-id", "c1", "--expiration", "1h"}, "--mode certificate only"},
-		{[]string{"kubeconfig", "--cluster-id", "c1", "--mode", "certificate", "--expiration", "5m"}, "between 15m and 72h"},
-		{[]string{"kubeconfig", "--cluster-id", "c1", "--api-version", "v9"}, "unsupported"},
-		{[]string{"kubeconfig", "--cluster-id", "c00000000000000000000000000000000", "--stdout"}, "get the kubeconfig of cluster"},
+		{[]string{"kubeconfig"}, "name the cluster: --cluster NAME", 2},
+		{[]string{"kubeconfig", "--cluster-id", "c1", "--mode", "x"}, "invalid --mode", 2},
+		{[]string{"kubeconfig", "--cluster-id", "c1", "--expiration", "1h"}, "--mode certificate only", 2},
+		{[]string{"kubeconfig", "--cluster-id", "c1", "--mode", "certificate", "--expiration", "5m"}, "between 15m and 72h", 2},
+		{[]string{"kubeconfig", "--cluster-id", "c1", "--api-version", "v9"}, "unsupported", 2},
+		{[]string{"kubeconfig", "--cluster-id", "c1", "--dry-run=server"}, "no server-side dry run", 2},
+		{[]string{"kubeconfig", "--cluster-id", "c00000000000000000000000000000000", "--stdout"}, "get the kubeconfig of cluster", 1},
 	}
 	for _, tt := range tests {
 		r := f.run(t, tt.args...)
-		if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
+		if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%v: code %d stderr %q, want %q", tt.args, r.code, r.stderr, tt.want)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/clusters"
 	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
@@ -150,16 +151,8 @@ type allRun struct {
 }
 
 func (ko *kubeconfigOptions) runAll(ctx context.Context) error {
-	res, cs, err := ko.root.csClient(ctx)
+	r, err := ko.newAllRun(ctx)
 	if err != nil {
-		return err
-	}
-	ci, err := credentials.Whoami(ctx, res, ko.root.endpoints)
-	if err != nil {
-		return err
-	}
-	r := &allRun{ko: ko, cs: cs, account: ci.AccountID, scope: clusters.Scope{RegionID: ko.region}, remove: map[string]string{}}
-	if err := r.listClusters(ctx); err != nil {
 		return err
 	}
 	if err := r.makePlan(); err != nil {
@@ -167,6 +160,7 @@ func (ko *kubeconfigOptions) runAll(ctx context.Context) error {
 	}
 	var existing []kubefile.ContextInfo
 	if !ko.stdout {
+		// A dry run reads the file too: it reports what a write would add, update and remove.
 		if existing, err = kubefile.Contexts(ko.paths()); err != nil {
 			return err
 		}
@@ -178,10 +172,30 @@ func (ko *kubeconfigOptions) runAll(ctx context.Context) error {
 		return err
 	}
 	r.planRemovals(existing)
-	if ko.stdout {
-		return r.print()
+	switch {
+	case ko.stdout:
+		return r.print(func(string) string { return statusPrinted }, "")
+	case ko.dryRun == cli.DryRunClient:
+		return r.print(r.dryRunStatus(existing), "; dry run, nothing was written")
 	}
 	return r.write()
+}
+
+// newAllRun finds the account and lists the clusters in scope.
+func (ko *kubeconfigOptions) newAllRun(ctx context.Context) (*allRun, error) {
+	res, cs, err := ko.root.csClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ci, err := credentials.Whoami(ctx, res, ko.root.endpoints)
+	if err != nil {
+		return nil, err
+	}
+	r := &allRun{ko: ko, cs: cs, account: ci.AccountID, scope: clusters.Scope{RegionID: ko.region}, remove: map[string]string{}}
+	if err := r.listClusters(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func (ko *kubeconfigOptions) paths() kubefile.PathOptions {
@@ -344,8 +358,36 @@ func (r *allRun) failures() error {
 	return fmt.Errorf("%d of the clusters got no context: %w", len(errs), errors.Join(errs...))
 }
 
-// print writes a standalone kubeconfig to stdout and the report to stderr.
-func (r *allRun) print() error {
+// Report statuses besides kubefile's.
+const (
+	statusPrinted     = "printed"
+	statusSkipped     = "skipped"
+	statusFailed      = "failed"
+	statusWouldAdd    = "would add"
+	statusWouldUpdate = "would update"
+	statusWouldRemove = "would remove"
+)
+
+// dryRunStatus says what a write would do with each context.
+func (r *allRun) dryRunStatus(existing []kubefile.ContextInfo) func(string) string {
+	exists := map[string]bool{}
+	for _, ci := range existing {
+		exists[ci.Name] = true
+	}
+	return func(name string) string {
+		switch {
+		case r.remove[name] != "":
+			return statusWouldRemove
+		case exists[name]:
+			return statusWouldUpdate
+		}
+		return statusWouldAdd
+	}
+}
+
+// print writes a standalone kubeconfig to stdout and the report, with status for each context,
+// to stderr.
+func (r *allRun) print(status func(string) string, tail string) error {
 	out := r.ko.root.streams
 	if es := r.entries(); len(es) > 0 {
 		b, err := kubefile.RenderAll(es, "")
@@ -356,7 +398,8 @@ func (r *allRun) print() error {
 			return err
 		}
 	}
-	r.report(nil)
+	counts := r.report(out.ErrOut, status)
+	r.summary(out.ErrOut, counts, tail)
 	return r.failures()
 }
 
@@ -371,16 +414,22 @@ func (r *allRun) write() error {
 	if err != nil {
 		return err
 	}
-	r.report(res)
+	w := r.ko.root.streams.Out
+	counts := r.report(w, func(name string) string { return res.Contexts[name] })
+	tail := "; kubeconfig unchanged"
+	if len(res.Files) > 0 {
+		for _, b := range res.Backups {
+			fmt.Fprintf(w, "Backed up %s\n", b)
+		}
+		tail = "; written to " + strings.Join(res.Files, ", ")
+	}
+	r.summary(w, counts, tail)
 	return r.failures()
 }
 
-// report prints one line per cluster and removed context, then a summary.
-func (r *allRun) report(res *kubefile.ChangeResult) {
-	w := r.ko.root.streams.Out
-	if res == nil {
-		w = r.ko.root.streams.ErrOut
-	}
+// report prints one line per cluster and per context removed (status "" for one that was not),
+// and returns how many lines had each status.
+func (r *allRun) report(w io.Writer, status func(name string) string) map[string]int {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	counts := map[string]int{}
 	line := func(status, context, detail string) {
@@ -388,37 +437,34 @@ func (r *allRun) report(res *kubefile.ChangeResult) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", status, context, detail)
 	}
 	for _, p := range r.plan {
-		where := p.cluster.ClusterID + " (" + p.cluster.RegionID + ")"
 		switch {
 		case p.skip != "":
-			line("skipped", p.context, p.skip)
+			line(statusSkipped, p.context, p.skip)
 		case p.err != nil:
-			line("failed", p.context, p.err.Error())
-		case res == nil:
-			line("printed", p.context, where)
+			line(statusFailed, p.context, p.err.Error())
 		default:
-			line(res.Contexts[p.context], p.context, where)
+			line(status(p.context), p.context, p.cluster.ClusterID+" ("+p.cluster.RegionID+")")
 		}
 	}
-	if res != nil {
-		removed := make([]string, 0, len(r.remove))
-		for name := range r.remove {
-			removed = append(removed, name)
-		}
-		sort.Strings(removed)
-		for _, name := range removed {
-			if res.Contexts[name] == kubefile.StatusRemoved {
-				line(kubefile.StatusRemoved, name, r.remove[name])
-			}
+	removed := make([]string, 0, len(r.remove))
+	for name := range r.remove {
+		removed = append(removed, name)
+	}
+	sort.Strings(removed)
+	for _, name := range removed {
+		if st := status(name); st == kubefile.StatusRemoved || st == statusWouldRemove {
+			line(st, name, r.remove[name])
 		}
 	}
 	_ = tw.Flush()
-	r.summary(w, res, counts)
+	return counts
 }
 
-func (r *allRun) summary(w io.Writer, res *kubefile.ChangeResult, counts map[string]int) {
+// summary prints the closing line: the counts, then tail (where it was written).
+func (r *allRun) summary(w io.Writer, counts map[string]int, tail string) {
 	var parts []string
-	for _, s := range []string{kubefile.StatusAdded, kubefile.StatusUpdated, kubefile.StatusUnchanged, "printed", kubefile.StatusRemoved, "skipped", "failed"} {
+	for _, s := range []string{kubefile.StatusAdded, kubefile.StatusUpdated, kubefile.StatusUnchanged, statusPrinted,
+		statusWouldAdd, statusWouldUpdate, kubefile.StatusRemoved, statusWouldRemove, statusSkipped, statusFailed} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
@@ -426,16 +472,5 @@ func (r *allRun) summary(w io.Writer, res *kubefile.ChangeResult, counts map[str
 	if len(parts) == 0 {
 		parts = []string{"no cluster matched"}
 	}
-	msg := fmt.Sprintf("%d clusters in %s: %s", len(r.list), r.scope, strings.Join(parts, ", "))
-	switch {
-	case res == nil:
-	case len(res.Files) == 0:
-		msg += "; kubeconfig unchanged"
-	default:
-		for _, b := range res.Backups {
-			fmt.Fprintf(w, "Backed up %s\n", b)
-		}
-		msg += "; written to " + strings.Join(res.Files, ", ")
-	}
-	fmt.Fprintln(w, msg+".")
+	fmt.Fprintf(w, "%d clusters in %s: %s%s.\n", len(r.list), r.scope, strings.Join(parts, ", "), tail)
 }

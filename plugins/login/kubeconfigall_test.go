@@ -18,20 +18,22 @@ func TestKubeconfigByClusterName(t *testing.T) {
 	webBJ := f.fleetID(t, "cn-beijing", "prod-web")
 	webHZ := f.fleetID(t, "cn-hangzhou", "prod-web")
 	tests := []struct {
-		name    string
-		args    []string
-		wantID  string
-		wantErr []string
+		name     string
+		args     []string
+		wantID   string
+		wantErr  []string
+		wantCode int
 	}{
 		{name: "unique name", args: []string{"--cluster", "prod-api"}, wantID: api},
 		{name: "region narrows a shared name", args: []string{"--cluster", "prod-web", "--region", "cn-beijing"}, wantID: webBJ},
 		{name: "ambiguous name lists candidates", args: []string{"--cluster", "prod-web"},
-			wantErr: []string{`cluster name "prod-web" matches 2 clusters`, webBJ + "  cn-beijing", webHZ + "  cn-hangzhou", "--cluster-id (-c)"}},
+			wantErr: []string{`cluster name "prod-web" matches 2 clusters`, webBJ + "  cn-beijing", webHZ + "  cn-hangzhou", "--cluster-id (-c)"}, wantCode: 1},
 		{name: "unknown name suggests", args: []string{"--cluster", "prod-wbe"},
-			wantErr: []string{`no cluster named "prod-wbe" in any region; did you mean "prod-web"?`, "kubectl ack-login clusters"}},
-		{name: "id and name", args: []string{"--cluster", "prod-api", "-c", api}, wantErr: []string{"exclude each other"}},
-		{name: "region with an id", args: []string{"-c", api, "--region", "cn-hangzhou"}, wantErr: []string{"a cluster id needs no region"}},
-		{name: "all-only flag", args: []string{"--cluster", "prod-api", "--prune"}, wantErr: []string{"apply to --all only"}},
+			wantErr: []string{`no cluster named "prod-wbe" in any region; did you mean "prod-web"?`, "kubectl ack-login clusters"}, wantCode: 1},
+		{name: "id and name", args: []string{"--cluster", "prod-api", "-c", api}, wantErr: []string{"exclude each other"}, wantCode: 2},
+		{name: "region with an id", args: []string{"-c", api, "--region", "cn-hangzhou"}, wantErr: []string{"a cluster id needs no region"}, wantCode: 2},
+		{name: "all-only flag", args: []string{"--cluster", "prod-api", "--prune"}, wantErr: []string{"apply to --all only"}, wantCode: 2},
+		{name: "name as an argument", args: []string{"prod-api"}, wantErr: []string{`unexpected argument "prod-api": did you mean --cluster prod-api?`}, wantCode: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,7 +41,7 @@ func TestKubeconfigByClusterName(t *testing.T) {
 			r := f.run(t, append([]string{"kubeconfig", "--kubeconfig", path}, tt.args...)...)
 			if tt.wantErr != nil {
 				for _, want := range tt.wantErr {
-					if r.code != 1 || !strings.Contains(r.stderr, want) {
+					if r.code != tt.wantCode || !strings.Contains(r.stderr, want) {
 						t.Errorf("code %d, stderr %q; want %q", r.code, r.stderr, want)
 					}
 				}
@@ -219,17 +221,18 @@ func TestKubeconfigAllScopeTemplatesAndStdout(t *testing.T) {
 	for _, bad := range []struct {
 		args []string
 		want string
+		code int
 	}{
-		{[]string{"--context-template", "{{.Name}}"}, "gives several clusters the same context name:\n  \"prod-web\": "},
-		{[]string{"--context-template", "{{ .Nope }}"}, `"{{ .Nope }}" is not a field`},
-		{[]string{"--context-template", "{{if false}}x{{end}}"}, `"{{if false}}" is not a field`},
-		{[]string{"--context-template", "ack-{{.Name"}, "unclosed {{"},
-		{[]string{"--context-template", " "}, `gives the context name " "`},
-		{[]string{"--context-name", "x"}, "with --all use --context-template"},
-		{[]string{"--prune", "--stdout"}, "cannot be combined with --stdout"},
+		{[]string{"--context-template", "{{.Name}}"}, "gives several clusters the same context name:\n  \"prod-web\": ", 1},
+		{[]string{"--context-template", "{{ .Nope }}"}, `"{{ .Nope }}" is not a field`, 2},
+		{[]string{"--context-template", "{{if false}}x{{end}}"}, `"{{if false}}" is not a field`, 2},
+		{[]string{"--context-template", "ack-{{.Name"}, "unclosed {{", 2},
+		{[]string{"--context-template", " "}, `gives the context name " "`, 1},
+		{[]string{"--context-name", "x"}, "with --all use --context-template", 2},
+		{[]string{"--prune", "--stdout"}, "cannot be combined with --stdout", 2},
 	} {
 		r := f.run(t, append([]string{"kubeconfig", "--all", "--kubeconfig", path}, bad.args...)...)
-		if r.code != 1 || !strings.Contains(r.stderr, bad.want) {
+		if r.code != bad.code || !strings.Contains(r.stderr, bad.want) {
 			t.Errorf("%v: %+v, want %q", bad.args, r, bad.want)
 		}
 	}

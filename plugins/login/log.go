@@ -23,20 +23,42 @@ type logger struct {
 	level int
 }
 
-func newLogger(w io.Writer, level string) (*logger, error) {
+// newLogger picks the level: -v (kubectl's verbosity; 1 or more shows the debug lines that say
+// where credentials, the cluster and the cache entry came from) wins, then ack-ram-tool's
+// --log-level, then the environment. A bad --log-level is a usage error.
+func newLogger(w io.Writer, flagLevel, envLevel string, verbosity int) (*logger, error) {
 	l := &logger{w: w, level: levelWarn}
-	switch trimLower(level) {
-	case "", "warn", "warning":
-	case "debug":
+	switch {
+	case verbosity > 0:
 		l.level = levelDebug
-	case "info":
-		l.level = levelInfo
-	case "error":
-		l.level = levelError
+	case flagLevel != "":
+		lvl, ok := parseLevel(flagLevel)
+		if !ok {
+			return nil, usage(fmt.Errorf("invalid --log-level %q: use error, warn, info or debug (or -v for debug)", flagLevel))
+		}
+		l.level = lvl
 	default:
-		return nil, fmt.Errorf("invalid --log-level %q: use error, warn, info or debug", level)
+		lvl, ok := parseLevel(envLevel)
+		if !ok {
+			return nil, fmt.Errorf("invalid %s=%q: use error, warn, info or debug", envLogLevel, envLevel)
+		}
+		l.level = lvl
 	}
 	return l, nil
+}
+
+func parseLevel(s string) (int, bool) {
+	switch trimLower(s) {
+	case "", "warn", "warning":
+		return levelWarn, true
+	case "debug":
+		return levelDebug, true
+	case "info":
+		return levelInfo, true
+	case "error":
+		return levelError, true
+	}
+	return 0, false
 }
 
 func (l *logger) logf(level int, prefix, format string, args ...any) {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
 	"github.com/kubectl-ack/kubectl-ack/pkg/emulator/emulatortest"
 	"github.com/kubectl-ack/kubectl-ack/pkg/token"
@@ -32,6 +33,8 @@ type fixture struct {
 	now      func() time.Time
 	// terminal, when set, says whether stderr is a terminal (progress lines).
 	terminal func(io.Writer) bool
+	// completionTimeout, when set, bounds the cluster listing of completions.
+	completionTimeout time.Duration
 }
 
 func newFixture(t *testing.T, opts ...emulatortest.Option) *fixture {
@@ -57,10 +60,19 @@ type result struct {
 	stdout, stderr string
 }
 
+// run runs the plugin as cmd/kubectl-ack_login does: the credential request without cobra,
+// anything else through the command tree and internal/cli (ctx stands for the signal handler).
+func run(ctx context.Context, args []string, streams Streams, h hooks) int {
+	if code, ok := serveCredentialRequest(ctx, args, streams, h); ok {
+		return code
+	}
+	return cli.ExecuteContext(ctx, newRootCommand(streams, h), args, streams.ErrOut)
+}
+
 func (f *fixture) run(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errb}, hooks{now: f.now, terminal: f.terminal})
+	code := run(context.Background(), args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errb}, hooks{now: f.now, terminal: f.terminal, completionTimeout: f.completionTimeout})
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
@@ -315,31 +327,37 @@ func TestCertificateCacheKeyedByLifetimeAndAddress(t *testing.T) {
 
 func TestCertificateModeErrors(t *testing.T) {
 	f := newFixture(t)
+	// Exit code 2: a mistake in the command line; 1: anything else.
 	tests := []struct {
 		name string
 		args []string
 		env  string
 		want string
+		code int
 	}{
-		{"expiration too short", []string{"--mode", "certificate", "--cluster-id", "c1", "--expiration", "10m"}, "", "between 15m and 72h"},
-		{"expiration too long", []string{"get-credential", "--cluster-id", "c1", "--expiration", "73h"}, "", "between 15m and 72h"},
-		{"expiration days too long", []string{"get-credential", "--cluster-id", "c1", "--expiration", "4d"}, "", "between 15m and 72h"},
-		{"expiration garbage", []string{"--mode", "certificate", "--cluster-id", "c1", "--expiration", "soon"}, "", `invalid argument "soon" for "--expiration" flag: invalid duration "soon": use e.g. 30m, 3h or 2d`},
-		{"unknown cluster", []string{"--mode", "certificate", "--cluster-id", "c00000000000000000000000000000000"}, "", "c00000000000000000000000000000000"},
-		{"missing cluster id", []string{"--mode", "token"}, "", "--cluster-id is required"},
-		{"bad mode", []string{"--mode", "password", "--cluster-id", "c1"}, "", "invalid --mode"},
-		{"bad api version", []string{"--cluster-id", "c1", "--api-version", "v2"}, "", "unsupported ExecCredential API version"},
-		{"exec info asks v1alpha1", []string{"--cluster-id", "c1"}, execInfo("client.authentication.k8s.io/v1alpha1"), "KUBERNETES_EXEC_INFO asks for"},
-		{"exec info garbage", []string{"--cluster-id", "c1"}, "{not json", "parse KUBERNETES_EXEC_INFO"},
-		{"unknown flag", []string{"--cluster-id", "c1", "--bogus"}, "", "unknown flag: --bogus"},
-		{"bad log level", []string{"--cluster-id", "c1", "--log-level", "loud"}, "", "invalid --log-level"},
+		{"expiration too short", []string{"--mode", "certificate", "--cluster-id", "c1", "--expiration", "10m"}, "", "between 15m and 72h", 2},
+		{"expiration too long", []string{"get-credential", "--cluster-id", "c1", "--expiration", "73h"}, "", "between 15m and 72h", 2},
+		{"expiration days too long", []string{"get-credential", "--cluster-id", "c1", "--expiration", "4d"}, "", "between 15m and 72h", 2},
+		{"expiration garbage", []string{"--mode", "certificate", "--cluster-id", "c1", "--expiration", "soon"}, "", `invalid argument "soon" for "--expiration" flag: invalid duration "soon": use e.g. 30m, 3h or 2d`, 2},
+		{"unknown cluster", []string{"--mode", "certificate", "--cluster-id", "c00000000000000000000000000000000"}, "", "c00000000000000000000000000000000", 1},
+		{"missing cluster id", []string{"--mode", "token"}, "", "--cluster-id is required", 2},
+		{"bad mode", []string{"--mode", "password", "--cluster-id", "c1"}, "", "invalid --mode", 2},
+		{"bad api version", []string{"--cluster-id", "c1", "--api-version", "v2"}, "", "unsupported ExecCredential API version", 2},
+		{"exec info asks v1alpha1", []string{"--cluster-id", "c1"}, execInfo("client.authentication.k8s.io/v1alpha1"), "KUBERNETES_EXEC_INFO asks for", 1},
+		{"exec info garbage", []string{"--cluster-id", "c1"}, "{not json", "parse KUBERNETES_EXEC_INFO", 1},
+		{"unknown flag", []string{"--cluster-id", "c1", "--bogus"}, "", "unknown flag: --bogus", 2},
+		{"bad log level", []string{"--cluster-id", "c1", "--log-level", "loud"}, "", "invalid --log-level", 2},
+		{"bad -v", []string{"--cluster-id", "c1", "-v=loud"}, "", "-v takes a level", 2},
+		{"cluster id as an argument", []string{"c0123456789abcdef0123456789abcdef"}, "", `unexpected argument "c0123456789abcdef0123456789abcdef": did you mean --cluster-id c0123456789abcdef0123456789abcdef?`, 2},
+		{"stray argument after the flags", []string{"--cluster-id", "c1", "extra"}, "", `unexpected argument "extra": "kubectl ack-login" takes no arguments, only flags`, 2},
+		{"mistyped command", []string{"whoam"}, "", "unknown command \"whoam\" for \"kubectl ack-login\"\n\nDid you mean this?\n\twhoami", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(EnvExecInfo, tt.env)
 			r := f.run(t, tt.args...)
-			if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, tt.want) {
-				t.Fatalf("code %d stdout %q stderr %q, want error containing %q", r.code, r.stdout, r.stderr, tt.want)
+			if r.code != tt.code || r.stdout != "" || !strings.Contains(r.stderr, tt.want) {
+				t.Fatalf("code %d stdout %q stderr %q, want %d and an error containing %q", r.code, r.stdout, r.stderr, tt.code, tt.want)
 			}
 		})
 	}
@@ -421,7 +439,7 @@ func TestWhoami(t *testing.T) {
 			tt.check(t, r.stdout)
 		})
 	}
-	if r := f.run(t, "whoami", "-o", "xml"); r.code != 1 || !strings.Contains(r.stderr, "invalid --output") {
+	if r := f.run(t, "whoami", "-o", "xml"); r.code != 2 || !strings.Contains(r.stderr, `unknown output format -o "xml": use one of text, json, yaml`) {
 		t.Fatalf("%+v", r)
 	}
 	// Flags before the subcommand still reach cobra.
@@ -443,7 +461,7 @@ func TestCacheClearAndVersion(t *testing.T) {
 		t.Fatalf("%q", r.stdout)
 	}
 	r = f.mustRun(t, "version")
-	if !strings.HasPrefix(r.stdout, "kubectl-ack_login ") {
+	if !strings.HasPrefix(r.stdout, DisplayName+" ") {
 		t.Fatalf("%q", r.stdout)
 	}
 	r = f.mustRun(t, "version", "-o", "json")

@@ -8,6 +8,11 @@
 // at start, used or not). ExecCredential objects are plain encoding/json
 // structs and kubeconfig files are edited with pkg/kubeconfig/kubefile,
 // which follows kubectl's --kubeconfig / KUBECONFIG / ~/.kube/config rules.
+//
+// The other commands follow the shared conventions of internal/cli: usage
+// lines that say "kubectl ack-login", -v as kubectl's verbosity, one -o flag
+// object per command, --dry-run where something is written, "did you mean",
+// exit codes 0 (ok), 1 (error), 2 (usage) and 130 (interrupted).
 package login
 
 import (
@@ -15,17 +20,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
+	"github.com/kubectl-ack/kubectl-ack/pkg/version"
 )
+
+// DisplayName is how users call the plugin; usage lines and messages use it.
+const DisplayName = "kubectl ack-login"
 
 // Streams are the standard streams of a command.
 type Streams struct {
@@ -40,10 +48,10 @@ type hooks struct {
 	now func() time.Time
 	// env replaces os.LookupEnv for KUBERNETES_EXEC_INFO, KUBECACHEDIR and KUBECONFIG.
 	env func(string) (string, bool)
-	// signals makes the cobra commands cancel their context on SIGINT/SIGTERM.
-	signals bool
 	// terminal replaces the check whether stderr is a terminal (progress lines).
 	terminal func(io.Writer) bool
+	// completionTimeout replaces completionTimeout.
+	completionTimeout time.Duration
 }
 
 // rootOptions are the flags and helpers shared by all subcommands.
@@ -52,7 +60,7 @@ type rootOptions struct {
 	creds     credentials.Options
 	endpoints cloud.Endpoints
 	logLevel  string
-	verbose   bool
+	verbosity int
 	assumeYes bool
 	hooks     hooks
 	log       *logger
@@ -77,50 +85,33 @@ func (o *rootOptions) getenv(name string) string {
 	return v
 }
 
-// NewRootCommand returns the kubectl-ack_login command tree.
+// NewRootCommand returns the kubectl-ack_login command tree with the shared CLI conventions
+// applied. Run it with cli.Execute after ServeCredentialRequest declined the arguments.
 func NewRootCommand(streams Streams) *cobra.Command {
 	return newRootCommand(streams, hooks{})
 }
 
-// Main runs the plugin with args and returns the process exit code.
-// Errors go to stderr; on the credential path stdout carries nothing but
-// the ExecCredential.
-//
-// Commands other than the credential request cancel ctx on SIGINT or
-// SIGTERM. The credential request does not install a handler: enabling
-// signal delivery costs a noticeable part of its start-up, and the default
-// action (exit) is safe there because the cache is written atomically and
-// its lock is released by the kernel.
-func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return run(ctx, args, Streams{In: stdin, Out: stdout, ErrOut: stderr}, hooks{signals: true})
+// ServeCredentialRequest answers the credential request kubectl makes before its first API call
+// (flags only, or get-token / get-credential, with or without credential-plugin) and returns the
+// exit code with ok=true. It builds no cobra command tree and installs no signal handler: both
+// cost a noticeable share of a cache hit, and the default action of SIGINT (exit) is safe here
+// because the cache is written atomically and its lock is released by the kernel. Anything else,
+// including help and parse errors, returns ok=false: run NewRootCommand, which explains them.
+// Errors go to stderr; stdout carries nothing but the ExecCredential.
+func ServeCredentialRequest(ctx context.Context, args []string, streams Streams) (code int, ok bool) {
+	return serveCredentialRequest(ctx, args, streams, hooks{})
 }
 
-func run(ctx context.Context, args []string, streams Streams, h hooks) int {
-	if eo, fixedMode, ok := parseCredentialRequest(args, streams, h); ok {
-		// The credential path skips cobra: building the command tree and
-		// its completion commands is a noticeable part of a cache hit.
-		err := eo.root.setup()
-		if err == nil {
-			err = eo.run(ctx, fixedMode)
-		}
-		if err != nil {
-			fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
-			return 1
-		}
-		return 0
+func serveCredentialRequest(ctx context.Context, args []string, streams Streams, h hooks) (int, bool) {
+	eo, ok := parseCredentialRequest(args, streams, h)
+	if !ok {
+		return 0, false
 	}
-	if h.signals {
-		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-		defer stop()
+	err := eo.root.Complete()
+	if err == nil {
+		err = eo.execute(ctx)
 	}
-	cmd := newRootCommand(streams, h)
-	cmd.SetArgs(args)
-	if err := cmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(streams.ErrOut, "Error: %v\n", err)
-		return 1
-	}
-	return 0
+	return cli.Report(streams.ErrOut, err, false), true
 }
 
 // parseCredentialRequest recognises a plain credential request (flags
@@ -128,8 +119,8 @@ func run(ctx context.Context, args []string, streams Streams, h hooks) int {
 // and parses it with a bare flag set. Anything else, including help and
 // parse errors, returns ok=false and is left to cobra, which explains
 // errors and serves the other subcommands.
-func parseCredentialRequest(args []string, streams Streams, h hooks) (eo *execOptions, fixedMode string, ok bool) {
-	rest := args
+func parseCredentialRequest(args []string, streams Streams, h hooks) (eo *execOptions, ok bool) {
+	fixedMode, rest := "", args
 	switch {
 	case len(args) >= 2 && args[0] == "credential-plugin" && args[1] == "get-token":
 		fixedMode, rest = modeToken, args[2:]
@@ -141,19 +132,19 @@ func parseCredentialRequest(args []string, streams Streams, h hooks) (eo *execOp
 		fixedMode, rest = modeCertificate, args[1:]
 	case len(args) >= 1 && strings.HasPrefix(args[0], "-"):
 	default:
-		return nil, "", false
+		return nil, false
 	}
 	o := newRootOptions(streams, h)
-	eo = &execOptions{root: o}
+	eo = &execOptions{root: o, fixedMode: fixedMode}
 	fs := pflag.NewFlagSet("kubectl-ack_login", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	o.addGlobalFlags(fs)
-	eo.addFlags(fs, fixedMode)
+	eo.addFlags(fs)
 	if err := fs.Parse(rest); err != nil || fs.NArg() > 0 {
-		return nil, "", false
+		return nil, false
 	}
-	return eo, fixedMode, true
+	return eo, true
 }
 
 func newRootOptions(streams Streams, h hooks) *rootOptions {
@@ -169,23 +160,17 @@ func newRootOptions(streams Streams, h hooks) *rootOptions {
 func (o *rootOptions) addGlobalFlags(fs *pflag.FlagSet) {
 	o.creds.AddFlags(fs)
 	o.endpoints.AddFlags(fs)
-	fs.StringVar(&o.logLevel, "log-level", "", "Log level on stderr: error, warn, info or debug (env "+envLogLevel+"; default warn)")
-	fs.BoolVarP(&o.verbose, "verbose", "v", false, "Log debug messages on stderr (same as --log-level debug)")
+	fs.StringVar(&o.logLevel, "log-level", "", "Log level on stderr: error, warn, info or debug (ack-ram-tool's flag; env "+envLogLevel+"; default warn); -v=1 or more means debug")
+	cli.AddVerbosityFlags(fs, &o.verbosity)
 	// Accepted so that ack-ram-tool command lines keep working; nothing here prompts.
 	fs.BoolVarP(&o.assumeYes, "assume-yes", "y", false, "Accepted for ack-ram-tool compatibility; nothing prompts")
 	_ = fs.MarkHidden("assume-yes")
 }
 
-// setup runs after flag parsing: it builds the logger.
-func (o *rootOptions) setup() error {
-	lvl := o.logLevel
-	if lvl == "" {
-		lvl = o.getenv(envLogLevel)
-	}
-	if o.verbose {
-		lvl = "debug"
-	}
-	l, err := newLogger(o.streams.ErrOut, lvl)
+// Complete runs after flag parsing: it builds the logger from --log-level, -v and the
+// environment.
+func (o *rootOptions) Complete() error {
+	l, err := newLogger(o.streams.ErrOut, o.logLevel, o.getenv(envLogLevel), o.verbosity)
 	if err != nil {
 		return err
 	}
@@ -211,32 +196,30 @@ Credentials are cached in ~/.kube/cache/kubectl-ack ($KUBECACHEDIR/kubectl-ack) 
 before they expire. The answer uses the apiVersion kubectl asks for in KUBERNETES_EXEC_INFO.
 
 ack-ram-tool kubeconfigs keep working after changing only the command: the arguments
-"credential-plugin get-token|get-credential --cluster-id ... --api-version ..." are accepted.`,
+"credential-plugin get-token|get-credential --cluster-id ... --api-version ..." are accepted.
+
+Exit codes: 0 ok, 1 error, 2 usage (a wrong flag or argument), 130 interrupted (Ctrl-C).`,
 		Example: `  # Add a context for a cluster to ~/.kube/config and use it
   kubectl ack-login kubeconfig --cluster-id c0123456789abcdef0123456789abcdef
   kubectl get nodes
 
-  # What kubectl runs (prints an ExecCredential)
-  kubectl-ack_login --cluster-id c0123456789abcdef0123456789abcdef --api-version v1
+  # What kubectl runs (prints an ExecCredential); -v says where credentials came from
+  kubectl-ack_login --cluster-id c0123456789abcdef0123456789abcdef --api-version v1 -v
 
   # Who am I to Alibaba Cloud?
   kubectl ack-login whoami -o yaml`,
-		Args:          cobra.NoArgs,
-		SilenceUsage:  true,
-		SilenceErrors: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
-			return o.setup()
+			return o.Complete()
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return eo.run(cmd.Context(), "")
+			return eo.execute(cmd.Context())
 		},
 	}
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	cmd.SetIn(streams.In)
 	o.addGlobalFlags(cmd.PersistentFlags())
-
-	eo.addFlags(cmd.Flags(), "")
+	eo.addFlags(cmd.Flags())
 	cmd.AddCommand(
 		newGetCommand(o, "get-token", modeToken),
 		newGetCommand(o, "get-credential", modeCertificate),
@@ -248,15 +231,18 @@ ack-ram-tool kubeconfigs keep working after changing only the command: the argum
 		newGetKubeconfigCommand(o),
 		newExportCredentialsCommand(o),
 		newCacheCommand(o),
-		newVersionCommand(o),
+		cli.NewVersionCommand(streams.Out, DisplayName),
 	)
+	cli.Setup(cmd, DisplayName, version.String())
+	hintPositionals(cmd)
+	o.registerCompletions(cmd)
 	return cmd
 }
 
 // newGetCommand builds the ack-ram-tool style `get-token` / `get-credential`
 // aliases of the root credential command with the mode fixed.
 func newGetCommand(o *rootOptions, name, mode string) *cobra.Command {
-	eo := &execOptions{root: o}
+	eo := &execOptions{root: o, fixedMode: mode}
 	what := "a k8s-ack-v2 token"
 	if mode == modeCertificate {
 		what = "a client certificate"
@@ -266,12 +252,11 @@ func newGetCommand(o *rootOptions, name, mode string) *cobra.Command {
 		Short: "Print an ExecCredential with " + what + " (ack-ram-tool compatible)",
 		Example: fmt.Sprintf(`  # kubeconfig exec args written by ack-ram-tool work unchanged with kubectl-ack_login:
   kubectl-ack_login credential-plugin %s --cluster-id c0123456789abcdef0123456789abcdef --api-version v1beta1`, name),
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return eo.run(cmd.Context(), mode)
+			return eo.execute(cmd.Context())
 		},
 	}
-	eo.addFlags(cmd.Flags(), mode)
+	eo.addFlags(cmd.Flags())
 	return cmd
 }
 
@@ -281,10 +266,6 @@ func newCredentialPluginCommand(o *rootOptions) *cobra.Command {
 		Short: "ack-ram-tool compatible command group: get-token, get-credential, get-kubeconfig",
 		Example: `  # The exec arguments of an ack-ram-tool kubeconfig, run by kubectl-ack_login
   kubectl-ack_login credential-plugin get-token --cluster-id c0123456789abcdef0123456789abcdef --api-version v1beta1`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cmd.Help()
-		},
 	}
 	cmd.AddCommand(
 		newGetCommand(o, "get-token", modeToken),
@@ -313,5 +294,8 @@ func changedFlags(fs *pflag.FlagSet, names ...string) []string {
 	}
 	return out
 }
+
+// usage marks err as a command-line mistake (exit code 2); nil stays nil.
+func usage(err error) error { return cli.WithCode(cli.ExitUsage, err) }
 
 func trimLower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -2,14 +2,13 @@ package login
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
 )
 
@@ -27,11 +26,11 @@ type identity struct {
 // whoamiOptions are the flags of whoami.
 type whoamiOptions struct {
 	root   *rootOptions
-	output string
+	output *cli.Output
 }
 
 func newWhoamiCommand(o *rootOptions) *cobra.Command {
-	wo := &whoamiOptions{root: o}
+	wo := &whoamiOptions{root: o, output: cli.NewOutput(cli.FormatText, cli.FormatText, cli.FormatJSON, cli.FormatYAML)}
 	cmd := &cobra.Command{
 		Use:   "whoami",
 		Short: "Show the Alibaba Cloud identity your credentials resolve to",
@@ -41,15 +40,15 @@ credential source that supplied them. "auth whoami" is the same command (ack-ram
 		Example: `  kubectl ack-login whoami
   kubectl ack-login whoami --profile-name dev -o json
   kubectl ack-login auth whoami --role-arn acs:ram::1234567890123456:role/admin -o yaml`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			wo.Complete()
 			if err := wo.Validate(); err != nil {
 				return err
 			}
 			return wo.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&wo.output, "output", "o", "text", "Output format: text, json or yaml")
+	wo.output.AddFlags(cmd)
 	return cmd
 }
 
@@ -59,17 +58,16 @@ func newAuthCommand(o *rootOptions) *cobra.Command {
 		Use:     "auth",
 		Short:   "ack-ram-tool compatible command group: whoami",
 		Example: "  kubectl ack-login auth whoami",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return cmd.Help()
-		},
 	}
 	cmd.AddCommand(newWhoamiCommand(o))
 	return cmd
 }
 
+// Complete normalises -o (JSON works as json).
+func (wo *whoamiOptions) Complete() { wo.output.Format = trimLower(wo.output.Format) }
+
 // Validate checks the output format.
-func (wo *whoamiOptions) Validate() error { return validateOutput(wo.output) }
+func (wo *whoamiOptions) Validate() error { return wo.output.Validate() }
 
 // Run asks STS who the resolved credentials are and prints the answer.
 func (wo *whoamiOptions) Run(ctx context.Context) error {
@@ -78,40 +76,20 @@ func (wo *whoamiOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.log.Debugf("credentials: %s", res.Source)
 	ci, err := credentials.Whoami(ctx, res, o.endpoints)
 	if err != nil {
 		return err
 	}
 	id := identity{AccountID: ci.AccountID, IdentityType: ci.IdentityType, ARN: ci.ARN,
 		PrincipalID: ci.PrincipalID, UserID: ci.UserID, RoleID: ci.RoleID, Source: res.Source}
-	return printIdentity(o.streams.Out, wo.output, id)
+	if wo.output.IsData() {
+		return cli.PrintData(o.streams.Out, wo.output.Name(), id)
+	}
+	return printIdentity(o.streams.Out, id)
 }
 
-func validateOutput(output string) error {
-	switch output {
-	case "text", "json", "yaml":
-		return nil
-	}
-	return fmt.Errorf("invalid --output %q: use text, json or yaml", output)
-}
-
-func printIdentity(w io.Writer, output string, id identity) error {
-	switch output {
-	case "json":
-		b, err := json.MarshalIndent(id, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	case "yaml":
-		b, err := yaml.Marshal(id)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
-	}
+func printIdentity(w io.Writer, id identity) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	rows := [][2]string{{"Account", id.AccountID}, {"Identity type", id.IdentityType}, {"ARN", id.ARN}, {"Principal ID", id.PrincipalID}}
 	if id.UserID != "" {

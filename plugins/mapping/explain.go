@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,11 +10,15 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper/configmap"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper/crd"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper/dynamicfile"
 	"github.com/kubectl-ack/kubectl-ack/pkg/token"
 )
 
@@ -46,29 +51,44 @@ type Explanation struct {
 	// AnyAccount says that the winning rule has a wildcard account id (allowAnyAccount): it
 	// matches identities of every Alibaba Cloud account.
 	AnyAccount bool `json:"anyAccount,omitempty"`
+	// OfficialDifferences names the patterns the official ack-ram-authenticator reads
+	// differently, with an identity that gains or loses access here.
+	OfficialDifferences []string `json:"officialDifferences,omitempty"`
+}
+
+// explainOptions are the flags of explain.
+type explainOptions struct {
+	idf         identityFlags
+	configFile  string
+	output      string
+	allowed     []string
+	skipCluster bool
 }
 
 func newExplainCommand(o *rootOptions) *cobra.Command {
-	var (
-		idf         identityFlags
-		configFile  string
-		output      string
-		allowed     []string
-		skipCluster bool
-	)
+	eo := &explainOptions{}
 	cmd := &cobra.Command{
 		Use:   "explain --arn ARN [--session-name S]",
 		Short: "Show which mapping a RAM identity hits and the username and groups it gets",
-		Long: `Explain how ack-ram-authenticator would map a RAM identity, using the same matching code
-(pkg/mapper) on the cluster's RAMIdentityMappings and, with --config, the static mappings of an
-authenticator configuration file or alibabacloud-auth ConfigMap.
+		Long: `Explain how ack-ram-authenticator would map a RAM identity, using the same code as the
+server (pkg/mapper and its backends) on the cluster's RAMIdentityMappings and, with --config, the
+backends of an authenticator configuration file (its mapRoles/mapUsers/mapAccounts, the live
+alibabacloud-auth ConfigMap, its dynamic mapping file when readable here) or the mappings of an
+alibabacloud-auth ConfigMap file.
 
-The authenticator asks its mappers in order — the static file (MountedFile) first, then the
-RAMIdentityMappings (CRD), or as server.mappers in --config says — and the first that matches
-decides; an error (such as a template without a value) refuses the identity. Within one mapper a
-rule for exactly the identity's canonical ARN wins over globs, the most specific glob wins over
-other globs, and account rules (mapAccounts) come last. The output names the winning mapping,
-its kind (exact, glob, account) and the rendered username and groups.
+The authenticator asks its backends in order — the static file (MountedFile) first, then the
+RAMIdentityMappings (CRD), or as server.backendMode in --config says — and the first that
+matches decides; an error (such as a template without a value) refuses the identity. Within one
+backend a rule for exactly the identity's canonical ARN wins over globs, the most specific glob
+wins over other globs, and account rules (mapAccounts) come last. The output names the winning
+mapping, its kind (exact, glob, account) and the rendered username and groups. Reserved groups
+are checked as the server does: system:masters is allowed unless the file's
+server.allowedGroups says otherwise, plus --allow-reserved-group.
+
+Every pattern with "*" or "?" that the official ack-ram-authenticator reads differently (its
+RAMIdentityMapping globs are unanchored regular expressions, its file and ConfigMap compare
+literally) is listed with an identity that gains or loses access, and whether this identity is
+one of them.
 
 Exit status: 0 when the identity is mapped, 1 when it is not (no rule matches, a template has
 no value for it, or the result uses a reserved "system:" name the server would refuse).
@@ -79,87 +99,179 @@ only a real login has (--user-id, --access-key-id) are needed only when template
   kubectl ack-map explain --arn acs:ram::123456789012:role/dev --session-name alice -o json
   kubectl ack-map explain --arn acs:ram::123456789012:user/bob --user-id 2001 --config /etc/ack-ram-authenticator/config.yaml`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output, outJSON, outYAML); err != nil {
-				return err
-			}
-			id, err := idf.identity()
-			if err != nil {
-				return err
-			}
-			ex := Explanation{ARN: id.ARN, CanonicalARN: id.CanonicalARN}
-			var (
-				static []mapper.Rule
-				order  = []string{mapper.MapperCRD}
-			)
-			if configFile != "" {
-				sf, err := readStaticFile("--config", configFile)
-				if err != nil {
-					return err
-				}
-				if static, err = sf.config.Rules(); err != nil {
-					return fmt.Errorf("--config %s: %w", configFile, err)
-				}
-				allowed = append(allowed, sf.allowedGroups...)
-				// The cluster is readable here (unless --no-cluster drops it below), as it is for a
-				// server with a kubeconfig.
-				if order, err = mapper.Order(sf.mappers, true); err != nil {
-					return fmt.Errorf("--config %s: %w", configFile, err)
-				}
-			}
-			if skipCluster {
-				order = slices.DeleteFunc(order, func(m string) bool { return m == mapper.MapperCRD })
-			} else if !slices.Contains(order, mapper.MapperCRD) {
-				o.warnf("server.mappers in %s does not list %s: the cluster's RAMIdentityMappings are not used", configFile, mapper.MapperCRD)
-			}
-			var stages []mapper.Stage
-			for _, m := range order {
-				st := mapper.RuleStage{StageName: m, Rules: static}
-				if m == mapper.MapperCRD {
-					a, err := o.api()
-					if err != nil {
-						return err
-					}
-					items, err := a.listAll(cmd.Context())
-					if err != nil {
-						return err
-					}
-					ms := make([]*v1alpha1.RAMIdentityMapping, len(items))
-					for i := range items {
-						ms[i] = &items[i]
-					}
-					var errs []error
-					st.Rules, errs = mapper.RulesFromMappings(ms)
-					for _, e := range errs {
-						ex.Ignored = append(ex.Ignored, e.Error())
-					}
-				}
-				stages = append(stages, st)
-			}
-			explainIdentity(&ex, stages, id, allowed)
-			if err := printExplanation(o.streams.Out, output, &ex); err != nil {
-				return err
-			}
-			for _, ig := range ex.Ignored {
-				o.warnf("ignored invalid mapping (the authenticator skips it too): %s", ig)
-			}
-			if !ex.Mapped {
-				return errSilent
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return eo.run(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&idf.arn, "arn", "", "ARN of the identity: user, role, root or assumed-role (required)")
-	f.StringVar(&idf.session, "session-name", "", "Role session name (for a role ARN; an assumed-role ARN carries its own)")
-	f.StringVar(&idf.account, "account-id", "", "Account id (default: from the ARN; must agree with it)")
-	f.StringVar(&idf.userID, "user-id", "", "RAM user id / principal id, for {{UserID}} templates (default for root: the account id)")
-	f.StringVar(&idf.accessKeyID, "access-key-id", "", "Access key id that would sign the token, for {{AccessKeyID}} templates")
-	f.StringVar(&configFile, "config", "", "Also use the static mappings of this authenticator config file or alibabacloud-auth ConfigMap")
-	f.BoolVar(&skipCluster, "no-cluster", false, "Do not read RAMIdentityMappings from the cluster (only --config)")
-	addAllowReservedFlag(cmd, &allowed)
-	addOutputFlag(cmd, &output, "", outJSON, outYAML)
+	f.StringVar(&eo.idf.arn, "arn", "", "ARN of the identity: user, role, root or assumed-role (required)")
+	f.StringVar(&eo.idf.session, "session-name", "", "Role session name (for a role ARN; an assumed-role ARN carries its own)")
+	f.StringVar(&eo.idf.account, "account-id", "", "Account id (default: from the ARN; must agree with it)")
+	f.StringVar(&eo.idf.userID, "user-id", "", "RAM user id / principal id, for {{UserID}} templates (default for root: the account id)")
+	f.StringVar(&eo.idf.accessKeyID, "access-key-id", "", "Access key id that would sign the token, for {{AccessKeyID}} templates")
+	f.StringVar(&eo.configFile, "config", "", "Also use the backends of this authenticator config file, or the mappings of an alibabacloud-auth ConfigMap file")
+	f.BoolVar(&eo.skipCluster, "no-cluster", false, "Do not read the cluster (RAMIdentityMappings, the live ConfigMap): only --config")
+	addAllowReservedFlag(cmd, &eo.allowed)
+	addOutputFlag(cmd, &eo.output, "", outJSON, outYAML)
 	return cmd
+}
+
+func (eo *explainOptions) run(ctx context.Context, o *rootOptions) error {
+	if err := checkOutput(eo.output, outJSON, outYAML); err != nil {
+		return err
+	}
+	id, err := eo.idf.identity()
+	if err != nil {
+		return err
+	}
+	ex := Explanation{ARN: id.ARN, CanonicalARN: id.CanonicalARN}
+	sf, order, err := eo.plan(o)
+	if err != nil {
+		return err
+	}
+	allowed := slices.Clone(eo.allowed)
+	if sf != nil && sf.cfg != nil {
+		allowed = append(allowed, sf.allowedGroups()...)
+	} else {
+		allowed = append(allowed, mapper.AllowedGroups(nil)...)
+	}
+	var stages []mapper.Stage
+	for _, m := range order {
+		st, err := eo.stage(ctx, o, &ex, sf, m)
+		if err != nil {
+			return err
+		}
+		if st != nil {
+			stages = append(stages, st)
+		}
+	}
+	explainIdentity(&ex, stages, id, allowed)
+	explainDivergences(&ex, stages, id)
+	if err := printExplanation(o.streams.Out, eo.output, &ex); err != nil {
+		return err
+	}
+	for _, ig := range ex.Ignored {
+		o.warnf("ignored invalid mapping (the authenticator skips it too): %s", ig)
+	}
+	if !ex.Mapped {
+		return errSilent
+	}
+	return nil
+}
+
+// plan reads --config and returns the backends to ask, in the authenticator's order.
+func (eo *explainOptions) plan(o *rootOptions) (*staticFile, []string, error) {
+	order := []string{mapper.MapperCRD}
+	var sf *staticFile
+	if eo.configFile != "" {
+		var err error
+		if sf, err = readStaticFile("--config", eo.configFile); err != nil {
+			return nil, nil, err
+		}
+		if sf.cfg == nil {
+			// A ConfigMap of mappings: the ACKConfigMap backend, then the cluster's objects.
+			order = []string{mapper.MapperACKConfigMap, mapper.MapperCRD}
+		} else if order, err = sf.cfg.Order(true); err != nil {
+			// The cluster is readable here (unless --no-cluster drops it below), as it is for a
+			// server with a kubeconfig.
+			return nil, nil, fmt.Errorf("--config %s: %w", eo.configFile, err)
+		}
+		if _, err := sf.config.Rules(); err != nil {
+			return nil, nil, fmt.Errorf("--config %s: %w", eo.configFile, err)
+		}
+	}
+	if eo.skipCluster {
+		order = slices.DeleteFunc(order, func(m string) bool {
+			return m == mapper.MapperCRD || m == mapper.MapperACKConfigMap && (sf == nil || sf.cfg != nil)
+		})
+	} else if !slices.Contains(order, mapper.MapperCRD) {
+		o.warnf("server.backendMode in %s does not list %s: the cluster's RAMIdentityMappings are not used", eo.configFile, mapper.MapperCRD)
+	}
+	return sf, order, nil
+}
+
+// stage loads the rules of one backend the way the server's backend reads them.
+func (eo *explainOptions) stage(ctx context.Context, o *rootOptions, ex *Explanation, sf *staticFile, backend string) (mapper.Stage, error) {
+	var rules []mapper.Rule
+	var err error
+	switch {
+	case backend == mapper.MapperMountedFile, backend == mapper.MapperACKConfigMap && sf != nil && sf.cfg == nil:
+		rules, err = sf.config.Rules()
+	case backend == mapper.MapperCRD:
+		rules, err = eo.crdRules(ctx, o, ex)
+	case backend == mapper.MapperACKConfigMap:
+		rules, err = liveConfigMapRules(ctx, o)
+	case backend == mapper.MapperDynamicFile:
+		path := sf.cfg.Server.DynamicFilePath
+		if rules, err = dynamicfile.Load(path); err != nil {
+			o.warnf("the DynamicFile backend is skipped: its file cannot be read here (%v)", err)
+			return nil, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return mapper.RuleStage{StageName: backend, Rules: rules}, nil
+}
+
+func (eo *explainOptions) crdRules(ctx context.Context, o *rootOptions, ex *Explanation) ([]mapper.Rule, error) {
+	a, err := o.api()
+	if err != nil {
+		return nil, err
+	}
+	items, err := a.listAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ms := make([]*v1alpha1.RAMIdentityMapping, len(items))
+	for i := range items {
+		ms[i] = &items[i]
+	}
+	rules, errs := crd.RulesFromMappings(ms)
+	for _, e := range errs {
+		ex.Ignored = append(ex.Ignored, e.Error())
+	}
+	return rules, nil
+}
+
+// liveConfigMapRules reads kube-system/alibabacloud-auth; a missing ConfigMap maps nobody, as on
+// the server.
+func liveConfigMapRules(ctx context.Context, o *rootOptions) ([]mapper.Rule, error) {
+	cms, err := o.configMaps(configmap.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := configmap.Get(ctx, cms, configmap.Name)
+	if apierrors.IsNotFound(errors.Unwrap(err)) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.Rules()
+}
+
+// explainDivergences lists the patterns the official add-on reads differently, marking the ones
+// that change the answer for this identity.
+func explainDivergences(ex *Explanation, stages []mapper.Stage, id token.Identity) {
+	seen := map[string]bool{}
+	for _, st := range stages {
+		rs, ok := st.(mapper.RuleStage)
+		if !ok {
+			continue
+		}
+		for _, r := range rs.Rules {
+			d, differs := mapper.OfficialDivergence(r, rs.StageName)
+			if !differs || seen[rs.StageName+r.ARN] {
+				continue
+			}
+			seen[rs.StageName+r.ARN] = true
+			line := describeDivergence(r.Source, d)
+			ours, official := arn.Match(r.ARN, id.CanonicalARN), arn.MatchOfficial(r.ARN, d.Reading, id.CanonicalARN)
+			if ours != official {
+				line += fmt.Sprintf("; this identity is matched %s only", map[bool]string{true: "here", false: "on the official server"}[ours])
+			}
+			ex.OfficialDifferences = append(ex.OfficialDifferences, line)
+		}
+	}
 }
 
 // identity builds the identity STS would report for the flags.
@@ -278,6 +390,9 @@ func printExplanation(w io.Writer, output string, ex *Explanation) error {
 	}
 	if !ex.Mapped {
 		fmt.Fprintf(&b, "not mapped: %s\n", ex.Reason)
+	}
+	for _, d := range ex.OfficialDifferences {
+		fmt.Fprintf(&b, "Official reading differs: %s\n", d)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

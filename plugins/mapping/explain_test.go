@@ -32,7 +32,9 @@ func TestExplainAgreesWithMapper(t *testing.T) {
 		f.ok(t, append([]string{"add"}, a...)...)
 	}
 	// Objects ack-map would refuse, as kubectl apply could store them.
-	f.create(t, "mallory-user", "acs:ram::"+acct+":user/mallory", "mallory", "system:masters")
+	f.create(t, "mallory-user", "acs:ram::"+acct+":user/mallory", "mallory", "system:nodes")
+	// system:masters is the documented admin mapping: allowed by default, as on the server.
+	f.create(t, "admin-user", "acs:ram::"+acct+":user/admin", "admin", "system:masters")
 	f.create(t, "broken", "acs:ram::not-digits:role/x", "x")
 	// In accounts the static file maps wholesale: the static mapper is asked first and wins.
 	f.ok(t, "add", "--name", "erin-user", "--arn", "acs:ram::5555:user/erin", "--username", "erin-crd")
@@ -61,7 +63,8 @@ server:
 		{Source: "crd:alice-user", ARN: "acs:ram::" + acct + ":user/alice", Username: "alice", Groups: []string{"people"}},
 		{Source: "crd:carol-user", ARN: "acs:ram::" + acct + ":user/carol", Username: "carol-{{UserID}}"},
 		{Source: "crd:root", ARN: "acs:ram::" + acct + ":root", Username: "root-{{AccountID}}", Groups: []string{"roots"}},
-		{Source: "crd:mallory-user", ARN: "acs:ram::" + acct + ":user/mallory", Username: "mallory", Groups: []string{"system:masters"}},
+		{Source: "crd:mallory-user", ARN: "acs:ram::" + acct + ":user/mallory", Username: "mallory", Groups: []string{"system:nodes"}},
+		{Source: "crd:admin-user", ARN: "acs:ram::" + acct + ":user/admin", Username: "admin", Groups: []string{"system:masters"}},
 		{Source: "crd:erin-user", ARN: "acs:ram::5555:user/erin", Username: "erin-crd"},
 		{Source: "crd:frank-user", ARN: "acs:ram::6666:user/frank", Username: "frank-crd"},
 	}
@@ -117,12 +120,15 @@ server:
 			wantMapped: true, wantKind: mapper.KindExact, wantSource: "crd:carol-user", wantUser: "carol-2002"},
 		{name: "reserved group is refused", args: []string{"--arn", "acs:ram::" + acct + ":user/mallory"},
 			id: token.Identity{AccountID: acct, ARN: "acs:ram::" + acct + ":user/mallory", CanonicalARN: "acs:ram::" + acct + ":user/mallory"}},
+		{name: "system:masters is allowed by default", args: []string{"--arn", "acs:ram::" + acct + ":user/admin"},
+			id:         token.Identity{AccountID: acct, ARN: "acs:ram::" + acct + ":user/admin", CanonicalARN: "acs:ram::" + acct + ":user/admin"},
+			wantMapped: true, wantKind: mapper.KindExact, wantSource: "crd:admin-user", wantUser: "admin"},
 		{name: "static exact user", config: true, args: []string{"--arn", "acs:ram::5555:user/dave"},
 			id:         token.Identity{AccountID: "5555", ARN: "acs:ram::5555:user/dave", CanonicalARN: "acs:ram::5555:user/dave"},
 			wantMapped: true, wantKind: mapper.KindExact, wantSource: mapper.SourceMapUsers, wantUser: "dave"},
 		{name: "static account, default username", config: true, args: []string{"--arn", "acs:ram::5555:assumed-role/r/s"},
 			id:         token.Identity{AccountID: "5555", ARN: "acs:ram::5555:assumed-role/r/s", CanonicalARN: "acs:ram::5555:role/r", SessionName: "s"},
-			wantMapped: true, wantKind: mapper.KindAccount, wantSource: mapper.SourceMapAccounts, wantUser: "acs:ram::5555:assumed-role/r/s"},
+			wantMapped: true, wantKind: mapper.KindAccount, wantSource: mapper.SourceMapAccounts, wantUser: "acs:ram::5555:role/r"},
 		{name: "static account with template", config: true, args: []string{"--arn", "acs:ram::6666:assumed-role/r/a@b"},
 			id:         token.Identity{AccountID: "6666", ARN: "acs:ram::6666:assumed-role/r/a@b", CanonicalARN: "acs:ram::6666:role/r", SessionName: "a@b"},
 			wantMapped: true, wantKind: mapper.KindAccount, wantSource: mapper.SourceMapAccounts, wantUser: "acct6:a-b"},
@@ -191,7 +197,7 @@ func serverMap(stages [][]mapper.Rule, id token.Identity) (*mapper.Result, bool,
 			return nil, false, err
 		}
 		if ok {
-			if err := mapper.CheckReserved(res.Username, res.Groups, nil); err != nil {
+			if err := mapper.CheckReserved(res.Username, res.Groups, mapper.AllowedGroups(nil)); err != nil {
 				return res, false, err
 			}
 			return res, true, nil
@@ -227,7 +233,7 @@ func TestExplainTextAndErrors(t *testing.T) {
 			wantOut: []string{"Matched by:     RAMIdentityMapping dev", "Username:       dev:a"}},
 		{name: "server.mappers without CRD", args: []string{"--arn", "acs:ram::" + acct + ":user/x", "--config", fileOnly}, wantCode: 1,
 			wantOut: []string{"not mapped"}, wantErr: []string{"does not list CRD"}},
-		{name: "unknown mapper", args: []string{"--arn", "acs:ram::1:user/x", "--config", badOrder}, wantCode: 1, wantErr: []string{`unknown mapper "LDAP"`}},
+		{name: "unknown mapper", args: []string{"--arn", "acs:ram::1:user/x", "--config", badOrder}, wantCode: 1, wantErr: []string{`unknown backend "LDAP"`}},
 		{name: "static only", args: []string{"--arn", "acs:ram::5555:user/x", "--config", staticFirst, "--no-cluster"},
 			wantOut: []string{"static mapAccounts entry (MountedFile mapper) (account rule, account 5555)", "Username:       acs:ram::5555:user/x"}},
 		{name: "glob refused", args: []string{"--arn", "acs:ram::1:role/*"}, wantCode: 1, wantErr: []string{"not a glob"}},

@@ -164,13 +164,19 @@ func TestImportFormatsAndErrors(t *testing.T) {
 			wantCode: 1, wantErr: []string{"not a role ARN"}},
 		{name: "duplicate identities", content: "server:\n  mapRoles:\n  - roleARN: acs:ram::1:role/r\n    username: a\n  - roleARN: acs:ram::1:ROLE/R\n    username: b\n",
 			wantCode: 1, wantErr: []string{"mapRoles[1] maps the same identity as mapRoles[0]"}},
-		{name: "no server section", content: "clusterID: c1\n", wantCode: 1, wantErr: []string{`no "server:" section`}},
+		// A source without mappings says so and changes nothing (issue 15).
+		{name: "no server section", content: "clusterID: c1\n", wantErr: []string{"holds no mappings", "nothing to import"}},
+		{name: "only mapAccounts", content: "server:\n  mapAccounts: ['5555']\n", wantErr: []string{"mapAccounts[0]", "no RAMIdentityMapping to create"}},
+		{name: "unknown key in the config", content: "server:\n  mapRole: []\n", wantCode: 1, wantErr: []string{`line 2: unknown key "server.mapRole" (did you mean "server.mapRoles"?)`}},
 		{name: "other kind", content: "kind: Secret\n", wantCode: 1, wantErr: []string{`kind "Secret" is not supported`}},
-		{name: "empty ConfigMap", content: "kind: ConfigMap\ndata: {}\n", wantCode: 1, wantErr: []string{"no mapRoles, mapUsers or mapAccounts"}},
+		{name: "empty ConfigMap", content: "kind: ConfigMap\ndata: {}\n", wantErr: []string{"holds no mappings", "nothing to import"}},
 		{name: "empty ConfigMap export imports nothing", content: "kind: ConfigMap\ndata:\n  mapRoles: |\n    []\n  mapUsers: |\n    []\n", wantCount: 0},
 		{name: "not YAML", content: "server: [", wantCode: 1, wantErr: []string{"not valid YAML"}},
-		{name: "bad mapRoles string", content: "kind: ConfigMap\ndata:\n  mapRoles: 'foo: ['\n", wantCode: 1, wantErr: []string{"data mapRoles"}},
-		{name: "missing file flag", wantCode: 1, wantErr: []string{"--from-config FILE is required"}},
+		{name: "bad mapRoles string", content: "kind: ConfigMap\ndata:\n  mapRoles: 'foo: ['\n", wantCode: 1, wantErr: []string{"data.mapRoles"}},
+		{name: "missing file flag", wantCode: 1, wantErr: []string{"--from-config FILE or --from-configmap is required"}},
+		// The official file backend compares ARNs literally: a glob there matched nobody.
+		{name: "glob read differently", content: "server:\n  mapRoles:\n  - roleARN: acs:ram::1:role/ops-*\n    username: ops\n",
+			wantOut: []string{"created"}, wantErr: []string{"mapRoles[0]: pattern acs:ram::1:role/ops-* matches other identities on the official ack-ram-authenticator", "gains access here, e.g. acs:ram::1:role/ops-"}, wantCount: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

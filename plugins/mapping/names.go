@@ -11,6 +11,7 @@ import (
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper/crd"
 )
 
 // maxReadable bounds the readable part of a derived name; the hash keeps names unique.
@@ -124,7 +125,7 @@ func validateSpec(name string, spec v1alpha1.RAMIdentityMappingSpec, allowed []s
 	// Same check as the server's rule conversion, so nothing accepted here is dropped there.
 	probe := v1alpha1.RAMIdentityMapping{Spec: spec}
 	probe.Name = name
-	if _, err := mapper.RuleFromMapping(&probe); err != nil {
+	if _, err := crd.RuleFromMapping(&probe); err != nil {
 		return nil, err
 	}
 	return warnings, nil

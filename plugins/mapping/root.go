@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
@@ -144,6 +146,19 @@ func (o *rootOptions) clientset() (versioned.Interface, error) {
 		return nil, fmt.Errorf("create RAMIdentityMapping client: %w", err)
 	}
 	return cs, nil
+}
+
+// configMaps returns a ConfigMap client for namespace in the current kube context.
+func (o *rootOptions) configMaps(namespace string) (corev1client.ConfigMapInterface, error) {
+	cfg, err := o.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create Kubernetes client: %w", err)
+	}
+	return cs.CoreV1().ConfigMaps(namespace), nil
 }
 
 // api is a RAMIdentityMapping client plus the discovery needed to tell a missing CRD from a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
 )
@@ -77,40 +79,86 @@ func sortedAddonNames() []string {
 	return names
 }
 
-func (o *rootOptions) printAddons(output string) error {
+// completeAddonNames completes -a/--addon-name from the registry, with what each add-on does.
+func completeAddonNames(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	reg := knownAddons()
-	names := sortedAddonNames()
-	if output == "json" || output == "yaml" {
-		list := make([]knownAddon, 0, len(names))
-		for _, n := range names {
-			list = append(list, reg[n])
-		}
-		return printStructured(o.streams.Out, output, list)
+	var out []cobra.Completion
+	for _, n := range sortedAddonNames() {
+		out = append(out, cobra.CompletionWithDesc(n, reg[n].Description))
 	}
-	tw := tabwriter.NewWriter(o.streams.Out, 0, 4, 3, ' ', 0)
-	fmt.Fprintln(tw, "ADDON\tSERVICE ACCOUNT\tDESCRIPTION")
-	for _, n := range names {
-		a := reg[n]
-		fmt.Fprintf(tw, "%s\t%s/%s\t%s\n", a.Name, a.Namespace, a.ServiceAccount, a.Description)
+	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// sortedAddons returns the registry sorted by name.
+func sortedAddons() []knownAddon {
+	reg := knownAddons()
+	list := make([]knownAddon, 0, len(reg))
+	for _, n := range sortedAddonNames() {
+		list = append(list, reg[n])
+	}
+	return list
+}
+
+// printAddonTable prints the registry as a table; wide adds the policy and its actions.
+func printAddonTable(w io.Writer, wide, noHeaders bool) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	if !noHeaders {
+		header := "ADDON\tSERVICE ACCOUNT\tDESCRIPTION"
+		if wide {
+			header += "\tPOLICY\tACTIONS"
+		}
+		fmt.Fprintln(tw, header)
+	}
+	for _, a := range sortedAddons() {
+		fmt.Fprintf(tw, "%s\t%s/%s\t%s", a.Name, a.Namespace, a.ServiceAccount, a.Description)
+		if wide {
+			fmt.Fprintf(tw, "\t%s\t%s", a.policyName(), strings.Join(a.Actions, ","))
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }
 
-func newListAddonsCommand(root *rootOptions) *cobra.Command {
-	var output string
-	cmd := &cobra.Command{
-		Use:     "list-addons",
-		Short:   "List the add-ons setup-addon knows how to configure",
-		Example: `  kubectl ack-rrsa list-addons -o yaml`,
-		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if err := validateOutput(output, "", "table", "json", "yaml"); err != nil {
-				return err
-			}
-			return root.printAddons(output)
-		},
+// listAddonsOptions are the flags of list-addons.
+type listAddonsOptions struct {
+	*rootOptions
+	output *cli.Output
+}
+
+// Complete has nothing to derive.
+func (o *listAddonsOptions) Complete() error { return nil }
+
+// Validate checks -o.
+func (o *listAddonsOptions) Validate() error { return o.output.Validate() }
+
+// Run prints the registry.
+func (o *listAddonsOptions) Run(context.Context) error {
+	switch name := o.output.Name(); name {
+	case cli.FormatTable, cli.FormatWide:
+		return printAddonTable(o.streams.Out, name == cli.FormatWide, o.output.NoHeaders)
+	case cli.FormatName:
+		for _, n := range sortedAddonNames() {
+			fmt.Fprintln(o.streams.Out, n)
+		}
+		return nil
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "Output format: table, json or yaml")
+	return printData(o.streams.Out, o.output, sortedAddons())
+}
+
+func newListAddonsCommand(root *rootOptions) *cobra.Command {
+	o := &listAddonsOptions{rootOptions: root, output: cli.NewOutput(cli.FormatTable, tableFormats()...)}
+	cmd := &cobra.Command{
+		Use:   "list-addons",
+		Short: "List the add-ons setup-addon knows how to configure",
+		Long: `List the add-ons setup-addon knows how to configure: the service account each runs as and,
+with -o wide, the RAM policy setup-addon creates for it. -o name prints the names setup-addon -a
+takes.`,
+		Example: `  kubectl ack-rrsa list-addons
+  kubectl ack-rrsa list-addons -o yaml
+  kubectl ack-rrsa list-addons -o custom-columns=ADDON:.name,SA:.serviceAccount`,
+		RunE: runE(o),
+	}
+	o.output.AddFlags(cmd)
 	return cmd
 }
 
@@ -119,6 +167,7 @@ type setupAddonOptions struct {
 	*rootOptions
 	name      string
 	list, yes bool
+	dryRun    cli.DryRun
 
 	addon knownAddon
 }
@@ -139,10 +188,18 @@ func (o *setupAddonOptions) Complete() error {
 	return nil
 }
 
+// Validate checks that the confirmation can be asked.
+func (o *setupAddonOptions) Validate() error {
+	if o.list || o.dryRun != cli.DryRunNone {
+		return nil
+	}
+	return o.newConfirmer(o.yes).Check()
+}
+
 // Run creates or updates the add-on's policy, then associates its role like associate-role.
 func (o *setupAddonOptions) Run(ctx context.Context) error {
 	if o.list {
-		return o.printAddons("")
+		return printAddonTable(o.streams.Out, false, false)
 	}
 	s, err := o.newSession(ctx)
 	if err != nil {
@@ -152,16 +209,19 @@ func (o *setupAddonOptions) Run(ctx context.Context) error {
 		return err
 	}
 	a := o.addon
-	if err := o.confirm(ctx, o.yes, fmt.Sprintf("Set up RAM policy %q and role %q for add-on %s in cluster %s?",
-		a.policyName(), a.roleName(s.clusterID), a.Name, s.clusterID)); err != nil {
-		return err
+	dry := o.dryRun != cli.DryRunNone
+	if !dry {
+		if err := o.confirm(ctx, o.yes, fmt.Sprintf("Set up RAM policy %q and role %q for add-on %s in cluster %s?",
+			a.policyName(), a.roleName(s.clusterID), a.Name, s.clusterID)); err != nil {
+			return err
+		}
 	}
-	if err := o.ensurePolicy(ctx, s, a); err != nil {
+	if err := o.ensurePolicy(ctx, s, a, dry); err != nil {
 		return err
 	}
 	assoc := &associateOptions{rootOptions: o.rootOptions,
 		roleName: a.roleName(s.clusterID), namespace: a.Namespace, serviceAccount: a.ServiceAccount,
-		createRole: true, yes: true, customPolicies: []string{a.policyName()},
+		createRole: true, yes: true, dryRun: o.dryRun, customPolicies: []string{a.policyName()},
 	}
 	return assoc.run(ctx, s)
 }
@@ -174,38 +234,40 @@ func newSetupAddonCommand(root *rootOptions) *cobra.Command {
 		Long: `Configure RRSA for a known add-on: create (or update with a new version when the document
 differs) the custom policy it needs, create its RAM role if missing, trust the add-on's service
 account, and attach the policy. The role and policy names are the ones ack-ram-tool uses, so either
-tool run after the other updates the same role. --list (or list-addons) shows the known add-ons.`,
+tool run after the other updates the same role. --list (or list-addons) shows the known add-ons.
+--dry-run says what would be done and changes nothing.`,
 		Example: `  kubectl ack-rrsa setup-addon --list
-  kubectl ack-rrsa setup-addon -a kritis-validation-hook -y`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+  kubectl ack-rrsa setup-addon -a kritis-validation-hook -y
+  kubectl ack-rrsa setup-addon -a ack-erdma-controller --dry-run`,
+		RunE: runE(o),
 	}
 	cmd.Flags().StringVarP(&o.name, "addon-name", "a", "", "Add-on to set up (see --list)")
+	_ = cmd.RegisterFlagCompletionFunc("addon-name", completeAddonNames)
 	cmd.Flags().BoolVar(&o.list, "list", false, "List the known add-ons and exit")
-	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "Do not ask for confirmation")
+	cli.AddYesFlag(cmd.Flags(), &o.yes)
+	cli.AddDryRunFlag(cmd, &o.dryRun, false)
 	return cmd
 }
 
 // ensurePolicy creates the add-on's custom policy, or adds a new default version when the
-// existing document differs.
-func (o *rootOptions) ensurePolicy(ctx context.Context, s *session, a knownAddon) error {
+// existing document differs. A dry run says which it would do.
+func (o *rootOptions) ensurePolicy(ctx context.Context, s *session, a knownAddon, dry bool) error {
 	doc := a.policyDocument()
 	pol, err := s.clients.RAM.GetPolicy(ctx, a.policyName(), "Custom")
 	switch {
-	case errors.Is(err, cloud.ErrNotFound):
+	case err != nil && !errors.Is(err, cloud.ErrNotFound):
+		return fmt.Errorf("get RAM policy %q: %w", a.policyName(), err)
+	case err == nil && rrsa.Equal(pol.Document, doc):
+		fmt.Fprintf(o.streams.Out, "RAM policy %q is up to date\n", a.policyName())
+	case dry && err != nil:
+		fmt.Fprintf(o.streams.ErrOut, "Dry run: RAM policy %q would be created with this document:\n%s\n", a.policyName(), doc)
+	case dry:
+		fmt.Fprintf(o.streams.ErrOut, "Dry run: RAM policy %q would get a new default version with this document:\n%s\n", a.policyName(), doc)
+	case err != nil:
 		if _, err := s.clients.RAM.CreatePolicy(ctx, a.policyName(), doc, "Permissions for ACK add-on "+a.Name); err != nil {
 			return fmt.Errorf("create RAM policy %q: %w", a.policyName(), err)
 		}
 		fmt.Fprintf(o.streams.Out, "Created RAM policy %q\n", a.policyName())
-	case err != nil:
-		return fmt.Errorf("get RAM policy %q: %w", a.policyName(), err)
-	case rrsa.Equal(pol.Document, doc):
-		fmt.Fprintf(o.streams.Out, "RAM policy %q is up to date\n", a.policyName())
 	default:
 		if err := s.clients.RAM.CreatePolicyVersion(ctx, a.policyName(), doc, true); err != nil {
 			return fmt.Errorf("update RAM policy %q with a new version: %w", a.policyName(), err)
@@ -221,12 +283,24 @@ const helperAddonName = "ack-pod-identity-webhook"
 // installHelperAddonOptions are the flags of install-helper-addon.
 type installHelperAddonOptions struct {
 	*rootOptions
-	yes  bool
-	wait waitOptions
+	yes    bool
+	dryRun cli.DryRun
+	wait   waitOptions
 }
 
-// Validate checks the wait flags.
-func (o *installHelperAddonOptions) Validate() error { return o.wait.validate() }
+// Complete has nothing to derive.
+func (o *installHelperAddonOptions) Complete() error { return nil }
+
+// Validate checks the wait flags and that the confirmation can be asked.
+func (o *installHelperAddonOptions) Validate() error {
+	if err := o.wait.validate(); err != nil {
+		return err
+	}
+	if o.dryRun != cli.DryRunNone {
+		return nil
+	}
+	return o.newConfirmer(o.yes).Check()
+}
 
 // Run installs the add-on unless it is there, and waits for the install task.
 func (o *installHelperAddonOptions) Run(ctx context.Context) error {
@@ -238,6 +312,10 @@ func (o *installHelperAddonOptions) Run(ctx context.Context) error {
 		return err
 	} else if installed {
 		fmt.Fprintf(o.streams.Out, "Add-on %s is already installed in cluster %s; nothing to do\n", helperAddonName, s.clusterID)
+		return nil
+	}
+	if o.dryRun != cli.DryRunNone {
+		fmt.Fprintf(o.streams.ErrOut, "Dry run: add-on %s would be installed in cluster %s; nothing was changed\n", helperAddonName, s.clusterID)
 		return nil
 	}
 	if err := o.confirm(ctx, o.yes, fmt.Sprintf("Install add-on %s in cluster %s?", helperAddonName, s.clusterID)); err != nil {
@@ -260,17 +338,14 @@ func newInstallHelperAddonCommand(root *rootOptions) *cobra.Command {
 		Use:   "install-helper-addon",
 		Short: "Install the " + helperAddonName + " add-on and wait for it",
 		Long: `Install the ` + helperAddonName + ` add-on, which injects RRSA credentials (role ARN, OIDC
-provider ARN and token file) into pods whose service account is annotated for a role.`,
-		Example: `  kubectl ack-rrsa install-helper-addon -y`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+provider ARN and token file) into pods whose service account is annotated for a role. An
+interrupted wait (Ctrl-C, exit code 130) leaves the install task running in the cloud.`,
+		Example: `  kubectl ack-rrsa install-helper-addon -y
+  kubectl ack-rrsa install-helper-addon --dry-run`,
+		RunE: runE(o),
 	}
-	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "Do not ask for confirmation")
+	cli.AddYesFlag(cmd.Flags(), &o.yes)
+	cli.AddDryRunFlag(cmd, &o.dryRun, false)
 	addWaitFlags(cmd, &o.wait)
 	return cmd
 }

@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
+	"github.com/kubectl-ack/kubectl-ack/internal/cli/kube"
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
@@ -19,7 +21,8 @@ import (
 type associateOptions struct {
 	*rootOptions
 	roleName, namespace, serviceAccount string
-	createRole, dryRun, yes, annotate   bool
+	createRole, yes, annotate           bool
+	dryRun                              cli.DryRun
 	systemPolicies, customPolicies      []string
 }
 
@@ -53,7 +56,11 @@ func checkRoleName(name string) error {
 	return nil
 }
 
-// Validate checks the flags before anything is looked up.
+// Complete has nothing to derive: the flags are used as given.
+func (o *associateOptions) Complete() error { return nil }
+
+// Validate checks the flags before anything is looked up, and that the confirmation can be
+// asked.
 func (o *associateOptions) Validate() error {
 	if err := checkRoleName(o.roleName); err != nil {
 		return err
@@ -64,8 +71,14 @@ func (o *associateOptions) Validate() error {
 	if o.annotate && isWildcard(o.namespace, o.serviceAccount) {
 		return fmt.Errorf("--annotate-service-account needs one service account, not the pattern %s/%s", o.namespace, o.serviceAccount)
 	}
+	if o.dryRun == cli.DryRunNone {
+		return o.newConfirmer(o.yes).Check()
+	}
 	return nil
 }
+
+// dry reports whether this is a dry run (--dry-run=client).
+func (o *associateOptions) dry() bool { return o.dryRun != cli.DryRunNone }
 
 func isWildcard(ns, sa string) bool { return strings.ContainsAny(ns+sa, "*?") }
 
@@ -89,7 +102,7 @@ func (o *associateOptions) run(ctx context.Context, s *session) error {
 		return err
 	}
 	var kc kubernetes.Interface
-	if o.annotate && !o.dryRun {
+	if o.annotate && !o.dry() {
 		if kc, err = o.preflightKube(ctx, "--annotate-service-account", rrsa.AnnotatePermissions(o.namespace, o.serviceAccount), o.namespace); err != nil {
 			return err
 		}
@@ -103,17 +116,17 @@ func (o *associateOptions) run(ctx context.Context, s *session) error {
 			CreateIfMissing: o.createRole,
 			Description:     "Created by kubectl ack-rrsa for RRSA service accounts",
 		},
-		dryRun: o.dryRun, yes: o.yes,
+		dryRun: o.dry(), yes: o.yes,
 		question: fmt.Sprintf("Associate RAM role %q with %s", o.roleName, subject),
 	})
 	if err != nil {
 		return explainTrustError(err, o.roleName, true)
 	}
-	if o.dryRun {
+	if o.dry() {
 		if !plan.Changed {
-			fmt.Fprintf(o.streams.ErrOut, "Dry run: RAM role %q already trusts %s; nothing would change\n", o.roleName, subject)
+			fmt.Fprintf(o.streams.ErrOut, "Dry run: RAM role %q already trusts %s; the trust policy would not change\n", o.roleName, subject)
 		}
-		return nil
+		return o.dryRunRest(ctx, s, plan)
 	}
 	if res != nil {
 		fmt.Fprintf(o.streams.Out, "Associated RAM role %q with %s\n", o.roleName, subject)
@@ -159,32 +172,74 @@ func (o *associateOptions) flagArgs() []string {
 	return out
 }
 
-func (o *associateOptions) attachPolicies(ctx context.Context, s *session) error {
-	if len(o.systemPolicies) == 0 && len(o.customPolicies) == 0 {
-		return nil
+// policyRef names a policy to attach.
+type policyRef struct{ typ, name string }
+
+func (p policyRef) String() string {
+	return fmt.Sprintf("%s policy %q", strings.ToLower(p.typ), p.name)
+}
+
+// pendingPolicies splits the policies to attach (--attach-*-policy) into those still to attach
+// and those already attached. roleExists false means the role is yet to be created.
+func (o *associateOptions) pendingPolicies(ctx context.Context, s *session, roleExists bool) (todo, done []policyRef, err error) {
+	var want []policyRef
+	for _, p := range o.systemPolicies {
+		want = append(want, policyRef{cloud.PolicyTypeSystem, p})
+	}
+	for _, p := range o.customPolicies {
+		want = append(want, policyRef{cloud.PolicyTypeCustom, p})
+	}
+	if len(want) == 0 || !roleExists {
+		return want, nil, nil
 	}
 	attached, err := s.clients.RAM.ListPoliciesForRole(ctx, o.roleName)
 	if err != nil {
-		return fmt.Errorf("list policies of RAM role %q: %w", o.roleName, err)
+		return nil, nil, fmt.Errorf("list policies of RAM role %q: %w", o.roleName, err)
 	}
 	has := map[string]bool{}
 	for _, a := range attached {
 		has[strings.ToLower(a.Type)+"/"+a.Name] = true
 	}
-	for _, set := range []struct {
-		typ   string
-		names []string
-	}{{cloud.PolicyTypeSystem, o.systemPolicies}, {cloud.PolicyTypeCustom, o.customPolicies}} {
-		for _, name := range set.names {
-			if has[strings.ToLower(set.typ)+"/"+name] {
-				fmt.Fprintf(o.streams.Out, "%s policy %q is already attached to RAM role %q\n", set.typ, name, o.roleName)
-				continue
-			}
-			if err := s.clients.RAM.AttachPolicyToRole(ctx, set.typ, name, o.roleName); err != nil && !errors.Is(err, cloud.ErrAlreadyExists) {
-				return fmt.Errorf("attach %s policy %q to RAM role %q: %w", strings.ToLower(set.typ), name, o.roleName, err)
-			}
-			fmt.Fprintf(o.streams.Out, "Attached %s policy %q to RAM role %q\n", strings.ToLower(set.typ), name, o.roleName)
+	for _, p := range want {
+		if has[strings.ToLower(p.typ)+"/"+p.name] {
+			done = append(done, p)
+		} else {
+			todo = append(todo, p)
 		}
+	}
+	return todo, done, nil
+}
+
+func (o *associateOptions) attachPolicies(ctx context.Context, s *session) error {
+	todo, done, err := o.pendingPolicies(ctx, s, true)
+	if err != nil {
+		return err
+	}
+	for _, p := range done {
+		fmt.Fprintf(o.streams.Out, "%s policy %q is already attached to RAM role %q\n", p.typ, p.name, o.roleName)
+	}
+	for _, p := range todo {
+		if err := s.clients.RAM.AttachPolicyToRole(ctx, p.typ, p.name, o.roleName); err != nil && !errors.Is(err, cloud.ErrAlreadyExists) {
+			return fmt.Errorf("attach %s to RAM role %q: %w", p, o.roleName, err)
+		}
+		fmt.Fprintf(o.streams.Out, "Attached %s to RAM role %q\n", p, o.roleName)
+	}
+	return nil
+}
+
+// dryRunRest says what a dry run would do after the trust policy: the policies to attach and
+// the service account to annotate.
+func (o *associateOptions) dryRunRest(ctx context.Context, s *session, plan *rrsa.Plan) error {
+	todo, _, err := o.pendingPolicies(ctx, s, plan.Exists)
+	if err != nil {
+		return err
+	}
+	for _, p := range todo {
+		fmt.Fprintf(o.streams.ErrOut, "Dry run: %s would be attached to RAM role %q\n", p, o.roleName)
+	}
+	if o.annotate {
+		fmt.Fprintf(o.streams.ErrOut, "Dry run: service account %s/%s would be annotated with %s=%s (created if missing) and namespace %s labelled %s=%s\n",
+			o.namespace, o.serviceAccount, rrsa.RoleNameAnnotation, o.roleName, o.namespace, rrsa.InjectionLabel, rrsa.InjectionOn)
 	}
 	return nil
 }
@@ -209,13 +264,18 @@ func (o *associateOptions) annotateServiceAccount(ctx context.Context, kc kubern
 	return nil
 }
 
-func addRoleSAFlags(cmd *cobra.Command, role, ns, sa *string) {
+// addRoleSAFlags registers -r, -n and -s; -n completes the namespaces of the current kube
+// context and -s the service accounts of the -n namespace.
+func (o *rootOptions) addRoleSAFlags(cmd *cobra.Command, role, ns, sa *string) {
 	cmd.Flags().StringVarP(role, "role-name", "r", "", "RAM role name")
 	cmd.Flags().StringVarP(ns, "namespace", "n", "", "Kubernetes namespace of the service account (* for any)")
 	cmd.Flags().StringVarP(sa, "service-account", "s", "", "Kubernetes service account name (* for any)")
 	for _, f := range []string{"role-name", "namespace", "service-account"} {
 		_ = cmd.MarkFlagRequired(f)
 	}
+	_ = cmd.RegisterFlagCompletionFunc("role-name", cobra.NoFileCompletions)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", kube.CompleteNamespaces(o.configFlags))
+	_ = cmd.RegisterFlagCompletionFunc("service-account", kube.CompleteServiceAccounts(o.configFlags, func() string { return *ns }))
 }
 
 func newAssociateCommand(root *rootOptions) *cobra.Command {
@@ -234,26 +294,23 @@ trusts every matching one (StringLike).
 With --annotate-service-account the command first checks that it can change the service account
 (a usable kube context, RBAC permissions, the namespace exists) and only then touches RAM. If a
 later step fails anyway, the error says what was changed and the command that finishes or
-reverts it.`,
+reverts it.
+
+--dry-run (or --dry-run=client) prints the resulting trust policy on stdout and the diff and
+the other steps on stderr, and changes nothing. RAM has no server-side dry run.`,
 		Example: `  kubectl ack-rrsa associate-role -r my-role -n default -s my-app
   kubectl ack-rrsa associate-role -r my-role -n default -s my-app --create-role-if-not-exist \
       --attach-system-policy AliyunOSSReadOnlyAccess --annotate-service-account -y
   kubectl ack-rrsa associate-role -r my-role -n team-a -s '*' --dry-run`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runE(o),
 	}
-	addRoleSAFlags(cmd, &o.roleName, &o.namespace, &o.serviceAccount)
+	root.addRoleSAFlags(cmd, &o.roleName, &o.namespace, &o.serviceAccount)
 	f := cmd.Flags()
 	f.BoolVar(&o.createRole, "create-role-if-not-exist", false, "Create the RAM role if it does not exist")
 	f.StringArrayVar(&o.systemPolicies, "attach-system-policy", nil, "Attach this system policy to the role (repeatable)")
 	f.StringArrayVar(&o.customPolicies, "attach-custom-policy", nil, "Attach this custom policy to the role (repeatable)")
 	f.BoolVar(&o.annotate, "annotate-service-account", false, "Create the service account if missing, annotate it with the role name and label its namespace for pod identity injection")
-	f.BoolVar(&o.dryRun, "dry-run", false, "Print the resulting trust policy (and the diff on stderr) without changing anything")
-	f.BoolVarP(&o.yes, "yes", "y", false, "Do not ask for confirmation")
+	cli.AddYesFlag(f, &o.yes)
+	cli.AddDryRunFlag(cmd, &o.dryRun, false)
 	return cmd
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
+	"github.com/kubectl-ack/kubectl-ack/internal/cli/kube"
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
@@ -29,9 +31,10 @@ type credentialsOutput struct {
 // assumeRoleOptions are the flags of assume-role and what Complete derives from them.
 type assumeRoleOptions struct {
 	*rootOptions
-	role, oidcArn, tokenFile, serviceAccount, sessionName, output string
-	showSecret                                                    bool
-	duration                                                      time.Duration
+	role, oidcArn, tokenFile, serviceAccount, sessionName string
+	showSecret                                            bool
+	duration                                              time.Duration
+	output                                                *cli.Output
 
 	// saNamespace and saName split --service-account.
 	saNamespace, saName string
@@ -52,7 +55,7 @@ func (o *assumeRoleOptions) Complete() error {
 
 // Validate checks the flag combinations and ARNs before anything is called.
 func (o *assumeRoleOptions) Validate() error {
-	if err := validateOutput(o.output, "", "text", "json", "env"); err != nil {
+	if err := o.output.Validate(); err != nil {
 		return err
 	}
 	switch {
@@ -101,11 +104,11 @@ func (o *assumeRoleOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("assume RAM role %s with OIDC provider %s: %w (is the service account associated with the role? see `kubectl ack-rrsa list-associations`)", roleARN, oidcArn, err)
 	}
-	return printCredentials(o.streams.Out, o.output, credentialsOutput{
+	return o.printCredentials(credentialsOutput{
 		AccessKeyID: res.Credentials.AccessKeyID, AccessKeySecret: res.Credentials.AccessKeySecret,
 		SecurityToken: res.Credentials.SecurityToken, Expiration: res.Credentials.Expiration.UTC(),
 		AssumedRoleARN: res.AssumedRoleARN, OIDCSubject: res.OIDCSubject,
-	}, o.showSecret)
+	})
 }
 
 func (o *assumeRoleOptions) tokenAndARNs(ctx context.Context) (roleARN, oidcArn, token string, err error) {
@@ -160,7 +163,8 @@ func (o *assumeRoleOptions) readToken() (string, error) {
 }
 
 func newAssumeRoleCommand(root *rootOptions) *cobra.Command {
-	o := &assumeRoleOptions{rootOptions: root, duration: time.Hour}
+	o := &assumeRoleOptions{rootOptions: root, duration: time.Hour,
+		output: cli.NewOutput(cli.FormatText, cli.FormatText, cli.FormatJSON, cli.FormatYAML, cli.FormatEnv, cli.FormatJSONPath)}
 	cmd := &cobra.Command{
 		Use:   "assume-role",
 		Short: "Get STS credentials for a RAM role with a service account's OIDC token",
@@ -172,46 +176,40 @@ cluster through the TokenRequest API (audience sts.aliyuncs.com); then -r may be
 the OIDC provider comes from the cluster.
 
 The text output is for people: the secret and security token are masked unless --show-secret
-is given. -o json and -o env are for scripts and print everything in full (-o env as "export"
-lines meant for eval).`,
+is given. -o json, yaml, env and jsonpath= are for scripts and print everything in full (-o env
+as "export" lines meant for eval).`,
 		Example: `  kubectl ack-rrsa assume-role --service-account default/my-app -r my-role
   kubectl ack-rrsa assume-role -r acs:ram::123:role/my-role -p acs:ram::123:oidc-provider/ack-rrsa-c01 -t /var/run/secrets/tokens/token
-  eval "$(kubectl ack-rrsa assume-role --service-account default/my-app -r my-role -o env)"`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+  eval "$(kubectl ack-rrsa assume-role --service-account default/my-app -r my-role -o env)"
+  kubectl ack-rrsa assume-role --service-account default/my-app -r my-role -o jsonpath='{.securityToken}'`,
+		RunE: runE(o),
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.role, "role-arn", "r", "", "RAM role ARN (or, with --service-account, a role name)")
 	f.StringVarP(&o.oidcArn, "oidc-provider-arn", "p", "", "OIDC provider ARN (default with --service-account: the cluster's)")
 	f.StringVarP(&o.tokenFile, "oidc-token-file", "t", "", `OIDC token file; "-" reads stdin`)
 	f.StringVar(&o.serviceAccount, "service-account", "", "Mint a token for NAMESPACE/NAME in the current cluster")
+	_ = cmd.RegisterFlagCompletionFunc("service-account", completeServiceAccountRef(root))
 	f.StringVar(&o.sessionName, "role-session-name", "kubectl-ack-rrsa", "Role session name")
 	f.DurationVar(&o.duration, "duration", o.duration, "Lifetime of the STS credentials")
 	f.BoolVar(&o.showSecret, "show-secret", false, "Print the access key secret and security token in full in the text output")
-	f.StringVarP(&o.output, "output", "o", "", "Output format: text (masked), json or env (both in full)")
+	o.output.AddFlags(cmd)
 	return cmd
 }
 
-// printCredentials writes the credentials: -o env and -o json in full (they are for scripts),
-// the text form masked unless showSecret.
-func printCredentials(w io.Writer, output string, c credentialsOutput, showSecret bool) error {
-	switch output {
-	case "env":
+// printCredentials writes the credentials: the data formats (json, yaml, env, jsonpath=) in full
+// (they are for scripts), the text form masked unless --show-secret.
+func (o *assumeRoleOptions) printCredentials(c credentialsOutput) error {
+	w := o.streams.Out
+	switch {
+	case o.output.Name() == cli.FormatEnv:
 		_, err := fmt.Fprintf(w, "export ALIBABA_CLOUD_ACCESS_KEY_ID=%s\nexport ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s\nexport ALIBABA_CLOUD_SECURITY_TOKEN=%s\n",
 			shellQuote(c.AccessKeyID), shellQuote(c.AccessKeySecret), shellQuote(c.SecurityToken))
 		return err
-	case "json":
-		return printStructured(w, "json", c)
+	case o.output.IsData():
+		return printData(w, o.output, c)
 	}
-	if !showSecret {
+	if !o.showSecret {
 		c.AccessKeySecret = mask(c.AccessKeySecret)
 		c.SecurityToken = mask(c.SecurityToken)
 	}
@@ -221,6 +219,26 @@ func printCredentials(w io.Writer, output string, c credentialsOutput, showSecre
 		_, err = fmt.Fprintf(w, "AssumedRoleArn:   %s\n", c.AssumedRoleARN)
 	}
 	return err
+}
+
+// completeServiceAccountRef completes --service-account NAMESPACE/NAME: namespaces (with the
+// "/") first, then the service accounts of the namespace typed.
+func completeServiceAccountRef(root *rootOptions) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		ns, name, ok := strings.Cut(prefix, "/")
+		if !ok {
+			names, dir := kube.CompleteNamespaces(root.configFlags)(cmd, args, prefix)
+			for i := range names {
+				names[i] += "/"
+			}
+			return names, dir | cobra.ShellCompDirectiveNoSpace
+		}
+		names, dir := kube.CompleteServiceAccounts(root.configFlags, func() string { return ns })(cmd, args, name)
+		for i := range names {
+			names[i] = ns + "/" + names[i]
+		}
+		return names, dir
+	}
 }
 
 // shellQuote quotes s for POSIX shells.

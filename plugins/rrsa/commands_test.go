@@ -14,6 +14,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
 	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
@@ -72,6 +73,9 @@ func TestEnableDisable(t *testing.T) {
 		wantEnabled bool
 		wantModify  bool
 		timeout     string
+		// terminal says stdin is a terminal (stdin is what the user types).
+		terminal bool
+		code     int
 	}{
 		{name: "times out", args: []string{"enable", "-y"}, timeout: "200ms",
 			seed: func(s *emulator.Seed) {
@@ -85,20 +89,30 @@ func TestEnableDisable(t *testing.T) {
 				s.Clusters[0].TaskDuration = emulator.Duration(200 * time.Millisecond)
 			},
 			wantOut: "RRSA enabled for cluster", wantEnabled: true, wantModify: true},
-		{name: "disable after confirmation", args: []string{"disable"}, stdin: "yes\n",
+		{name: "disable after confirmation", args: []string{"disable"}, stdin: "yes\n", terminal: true,
 			wantOut: "RRSA disabled for cluster", wantEnabled: false, wantModify: true},
-		{name: "already enabled", args: []string{"enable"},
+		{name: "already enabled", args: []string{"enable"}, terminal: true,
 			wantOut: "already enabled", wantEnabled: true},
 		{name: "already disabled", args: []string{"disable", "-y"},
 			seed:    func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false },
 			wantOut: "already disabled", wantEnabled: false},
-		{name: "declined", args: []string{"disable"}, stdin: "n\n",
-			wantErr: "aborted", wantEnabled: true},
+		{name: "declined", args: []string{"disable"}, stdin: "n\n", terminal: true,
+			wantErr: "aborted", wantEnabled: true, code: 1},
+		// Without a terminal and without -y the command refuses before it reads or changes
+		// anything, and says to pass -y (issue 18).
+		{name: "no terminal, no -y", args: []string{"disable"}, stdin: "yes\n",
+			wantErr: "stdin is not a terminal: pass -y/--yes", wantEnabled: true, code: 2},
+		{name: "--dry-run=client", args: []string{"disable", "--dry-run=client"},
+			wantEnabled: true},
+		{name: "bare --dry-run", args: []string{"disable", "--dry-run"},
+			wantEnabled: true},
+		{name: "--dry-run=server", args: []string{"disable", "--dry-run=server"},
+			wantErr: "no server-side dry run", wantEnabled: true, code: 2},
 		// ack-ram-tool's global --assume-yes and --log-level keep its command lines working.
 		{name: "ack-ram-tool --assume-yes", args: []string{"disable", "--assume-yes", "--log-level", "info"},
 			wantOut: "RRSA disabled for cluster", wantEnabled: false, wantModify: true},
 		{name: "bad --log-level", args: []string{"disable", "-y", "--log-level", "loud"},
-			wantErr: `invalid --log-level "loud": use error, warn, info or debug`, wantEnabled: true},
+			wantErr: `invalid --log-level "loud": use error, warn, info or debug`, wantEnabled: true, code: 2},
 		{name: "not running", args: []string{"disable", "-y"},
 			seed:    func(s *emulator.Seed) { s.Clusters[0].State = "updating" },
 			wantErr: `is "updating"`, wantEnabled: true},
@@ -116,10 +130,22 @@ func TestEnableDisable(t *testing.T) {
 			if timeout == "" {
 				timeout = "1m"
 			}
-			r := f.run(t, tt.stdin, append(tt.args, "--poll-interval", "10ms", "--timeout", timeout)...)
+			args := append(tt.args, "--poll-interval", "10ms", "--timeout", timeout)
+			run := f.run
+			if tt.terminal {
+				run = f.runTerminal
+			}
+			r := run(t, tt.stdin, args...)
 			if tt.wantErr != "" {
 				if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", r.err, tt.wantErr)
+				}
+				if tt.code != 0 && r.code != tt.code {
+					t.Errorf("exit code %d, want %d", r.code, tt.code)
+				}
+				// A usage error is found before any cloud call.
+				if calls := f.srv.AllCalls(); tt.code == cli.ExitUsage && len(calls["cs"])+len(calls["ram"])+len(calls["sts"]) > 0 {
+					t.Errorf("cloud calls before a usage error: %v", calls)
 				}
 			} else if r.err != nil {
 				t.Fatalf("err = %v\n%s", r.err, r.stderr)
@@ -227,8 +253,10 @@ func TestAssociateRole(t *testing.T) {
 		seed       func(*emulator.Seed)
 		args       []string
 		stdin      string
+		terminal   bool
 		wantErr    string
 		wantOut    string
+		wantStderr string
 		checkTrust func(t *testing.T, f *fixture, doc string)
 	}{
 		{name: "merge keeps foreign statement", seed: seedRole("app-role", foreignPolicy),
@@ -268,10 +296,34 @@ func TestAssociateRole(t *testing.T) {
 				}
 			}},
 		{name: "declined changes nothing", seed: seedRole("app-role", foreignPolicy),
-			args: []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app"}, stdin: "no\n", wantErr: "aborted",
+			args: []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app"}, stdin: "no\n", terminal: true, wantErr: "aborted",
 			checkTrust: func(t *testing.T, f *fixture, doc string) {
 				if !rrsa.Equal(doc, foreignPolicy) {
 					t.Errorf("declined change was written: %s", doc)
+				}
+			}},
+		{name: "--dry-run=client", seed: seedRole("app-role", foreignPolicy),
+			args:    []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app", "--dry-run=client", "--attach-system-policy", "AliyunOSSReadOnlyAccess"},
+			wantOut: `"oidc:sub": "system:serviceaccount:default:app"`, wantStderr: `Dry run: system policy "AliyunOSSReadOnlyAccess" would be attached to RAM role "app-role"`,
+			checkTrust: func(t *testing.T, f *fixture, doc string) {
+				if !rrsa.Equal(doc, foreignPolicy) || f.srv.Calls("ram", "AttachPolicyToRole") != 0 {
+					t.Errorf("dry run changed the role: %s", doc)
+				}
+			}},
+		// RAM cannot validate a change without writing it.
+		{name: "--dry-run=server refused", seed: seedRole("app-role", foreignPolicy),
+			args: []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app", "--dry-run=server"}, wantErr: "no server-side dry run",
+			checkTrust: func(t *testing.T, f *fixture, doc string) {
+				if !rrsa.Equal(doc, foreignPolicy) {
+					t.Errorf("changed the policy: %s", doc)
+				}
+			}},
+		// No terminal and no -y: refused before anything is read, nothing is asked.
+		{name: "no terminal refuses up front", seed: seedRole("app-role", foreignPolicy),
+			args: []string{"associate-role", "-r", "app-role", "-n", "default", "-s", "app"}, stdin: "yes\n", wantErr: "pass -y/--yes",
+			checkTrust: func(t *testing.T, f *fixture, doc string) {
+				if !rrsa.Equal(doc, foreignPolicy) || f.srv.Calls("ram", "GetRole") != 0 {
+					t.Errorf("read or changed the role: %s", doc)
 				}
 			}},
 		{name: "rrsa disabled", seed: chain(seedRole("app-role", foreignPolicy), func(s *emulator.Seed) { s.Clusters[0].RRSA.Enabled = false }),
@@ -284,7 +336,11 @@ func TestAssociateRole(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, tt.seed)
-			r := f.run(t, tt.stdin, tt.args...)
+			run := f.run
+			if tt.terminal {
+				run = f.runTerminal
+			}
+			r := run(t, tt.stdin, tt.args...)
 			if tt.wantErr != "" {
 				if r.err == nil || !strings.Contains(r.err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", r.err, tt.wantErr)
@@ -294,6 +350,9 @@ func TestAssociateRole(t *testing.T) {
 			}
 			if !strings.Contains(r.stdout, tt.wantOut) {
 				t.Errorf("stdout lacks %q:\n%s", tt.wantOut, r.stdout)
+			}
+			if !strings.Contains(r.stderr, tt.wantStderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantStderr, r.stderr)
 			}
 			if tt.checkTrust != nil {
 				role := tt.args[2]

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/rrsa"
 )
 
@@ -14,16 +15,24 @@ import (
 type disassociateOptions struct {
 	*rootOptions
 	roleName, namespace, serviceAccount string
-	dryRun, yes, annotate, deleteRole   bool
+	yes, annotate, deleteRole           bool
+	dryRun                              cli.DryRun
 }
 
-// Validate checks the flags before anything is looked up.
+// Complete has nothing to derive: the flags are used as given.
+func (o *disassociateOptions) Complete() error { return nil }
+
+// Validate checks the flags before anything is looked up, and that the confirmation can be
+// asked.
 func (o *disassociateOptions) Validate() error {
 	if err := checkRoleName(o.roleName); err != nil {
 		return err
 	}
 	if o.annotate && isWildcard(o.namespace, o.serviceAccount) {
 		return fmt.Errorf("--annotate-service-account needs one service account, not the pattern %s/%s", o.namespace, o.serviceAccount)
+	}
+	if o.dryRun == cli.DryRunNone {
+		return o.newConfirmer(o.yes).Check()
 	}
 	return nil
 }
@@ -39,8 +48,9 @@ func (o *disassociateOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	dry := o.dryRun != cli.DryRunNone
 	var kc kubernetes.Interface
-	if o.annotate && !o.dryRun {
+	if o.annotate && !dry {
 		if kc, err = o.preflightKube(ctx, "--annotate-service-account", rrsa.UnannotatePermissions(o.namespace, o.serviceAccount), ""); err != nil {
 			return err
 		}
@@ -60,16 +70,16 @@ func (o *disassociateOptions) Run(ctx context.Context) error {
 			Verify:        func(p *rrsa.Policy) bool { return !rrsa.Contains(p, gone) },
 			DeleteIfEmpty: o.deleteRole,
 		},
-		dryRun: o.dryRun, yes: o.yes, question: question,
+		dryRun: dry, yes: o.yes, question: question,
 	})
 	if err != nil {
 		return explainTrustError(err, o.roleName, false)
 	}
 	switch {
-	case o.dryRun && !plan.Changed:
+	case dry && !plan.Changed:
 		fmt.Fprintf(o.streams.ErrOut, "Dry run: RAM role %q does not trust %s; nothing would change\n", o.roleName, subject)
 		return nil
-	case o.dryRun:
+	case dry:
 		return nil
 	case res == nil:
 		fmt.Fprintf(o.streams.Out, "RAM role %q does not trust %s; nothing to do in RAM\n", o.roleName, subject)
@@ -136,19 +146,13 @@ associate-role --annotate-service-account), checking first that it may.`,
 		Example: `  kubectl ack-rrsa disassociate-role -r my-role -n default -s my-app
   kubectl ack-rrsa disassociate-role -r my-role -n default -s my-app --annotate-service-account --delete-role -y
   kubectl ack-rrsa disassociate-role -r my-role -n default -s my-app --dry-run`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runE(o),
 	}
-	addRoleSAFlags(cmd, &o.roleName, &o.namespace, &o.serviceAccount)
+	root.addRoleSAFlags(cmd, &o.roleName, &o.namespace, &o.serviceAccount)
 	f := cmd.Flags()
 	f.BoolVar(&o.annotate, "annotate-service-account", false, "Also remove the service account's role annotation if it still names this role")
 	f.BoolVar(&o.deleteRole, "delete-role", false, "Delete the role (detaching its policies) when this service account is the last one it trusts")
-	f.BoolVar(&o.dryRun, "dry-run", false, "Print the resulting trust policy (and the diff on stderr) without changing anything")
-	f.BoolVarP(&o.yes, "yes", "y", false, "Do not ask for confirmation")
+	cli.AddYesFlag(f, &o.yes)
+	cli.AddDryRunFlag(cmd, &o.dryRun, false)
 	return cmd
 }

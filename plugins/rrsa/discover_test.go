@@ -56,7 +56,7 @@ func TestHelpHasExamples(t *testing.T) {
 func TestVersionAndCompletion(t *testing.T) {
 	f := &fixture{}
 	r := f.runArgs(t, "", "version")
-	if r.err != nil || !strings.HasPrefix(r.stdout, "kubectl-ack_rrsa v") {
+	if r.err != nil || !strings.HasPrefix(r.stdout, "kubectl ack-rrsa v") {
 		t.Errorf("version: err=%v stdout=%q", r.err, r.stdout)
 	}
 	for _, sh := range []string{"bash", "zsh", "fish", "powershell"} {

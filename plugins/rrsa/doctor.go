@@ -242,15 +242,7 @@ is 0 when nothing failed (warnings allowed) and 1 when a check failed.`,
   kubectl ack-rrsa doctor -A
   kubectl ack-rrsa doctor -n default -s my-app -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runE(o),
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.namespace, "namespace", "n", "", "Namespace of the service account or pods (default: the kube context's)")

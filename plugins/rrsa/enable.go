@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 )
 
@@ -15,6 +16,7 @@ type enableOptions struct {
 	*rootOptions
 	enable bool
 	yes    bool
+	dryRun cli.DryRun
 	wait   waitOptions
 }
 
@@ -25,8 +27,19 @@ func (o *enableOptions) words() (verb, state string) {
 	return "disable", "disabled"
 }
 
-// Validate checks the wait flags.
-func (o *enableOptions) Validate() error { return o.wait.validate() }
+// Complete has nothing to derive: the cluster is resolved in Run.
+func (o *enableOptions) Complete() error { return nil }
+
+// Validate checks the wait flags and that the confirmation can be asked.
+func (o *enableOptions) Validate() error {
+	if err := o.wait.validate(); err != nil {
+		return err
+	}
+	if o.dryRun == cli.DryRunNone {
+		return o.newConfirmer(o.yes).Check()
+	}
+	return nil
+}
 
 // Run starts the change, waits for the task and for the cluster to be running with RRSA in the
 // wanted state.
@@ -47,6 +60,10 @@ func (o *enableOptions) Run(ctx context.Context) error {
 	if c.State != "running" {
 		return fmt.Errorf("cluster %s is %q: RRSA can only be %s while the cluster is running; wait for the current operation to finish (see `%s`) and retry",
 			s.clusterID, c.State, state, o.command(s.clusterID, "status"))
+	}
+	if o.dryRun != cli.DryRunNone {
+		fmt.Fprintf(o.streams.ErrOut, "Dry run: RRSA would be %s for cluster %s (%s); nothing was changed\n", state, s.clusterID, c.Name)
+		return nil
 	}
 	question := fmt.Sprintf("%s RRSA for cluster %s (%s)?", capitalize(verb), s.clusterID, c.Name)
 	if !o.enable {
@@ -87,18 +104,14 @@ The cluster must be running. The command starts the change, waits for the cluste
 and for the cluster to be running again (up to --timeout), and on failure prints the task error
 and the cluster log lines written meanwhile. Network errors and throttling while waiting are
 retried with backoff; an interrupted or timed-out wait leaves the task running in the cloud
-(check it with status). If RRSA is already %s nothing is done.`, capitalize(verb), state),
+(check it with status; Ctrl-C exits with code 130). If RRSA is already %s nothing is done.`, capitalize(verb), state),
 		Example: fmt.Sprintf(`  kubectl ack-rrsa %[1]s
-  kubectl ack-rrsa %[1]s -c c0123456789abcdef0123456789abcdef -y --timeout 20m`, verb),
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+  kubectl ack-rrsa %[1]s -c c0123456789abcdef0123456789abcdef -y --timeout 20m
+  kubectl ack-rrsa %[1]s --dry-run`, verb),
+		RunE: runE(o),
 	}
-	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "Do not ask for confirmation")
+	cli.AddYesFlag(cmd.Flags(), &o.yes)
+	cli.AddDryRunFlag(cmd, &o.dryRun, false)
 	addWaitFlags(cmd, &o.wait)
 	return cmd
 }

@@ -20,7 +20,8 @@ func (o *rootOptions) preflightKube(ctx context.Context, flag string, perms []rr
 	}
 	kc, err := o.kubeClient()
 	if err != nil {
-		return nil, fail("no usable kube context (%v). Point --kubeconfig/--context at the cluster, or leave out %s", err, flag)
+		// kube.ErrNoContext says how to get a context; the other way out is not to need one.
+		return nil, fail("%v; or leave out %s", err, flag)
 	}
 	err = rrsa.CheckAccess(ctx, kc, perms)
 	var denied *rrsa.AccessDeniedError

@@ -185,7 +185,7 @@ func TestKubernetesSideCheckedBeforeRAM(t *testing.T) {
 		name, kubeconfig, ns string
 		wantErr              []string
 	}{
-		{name: "no kubeconfig", kubeconfig: filepath.Join(t.TempDir(), "missing"), ns: "app", wantErr: []string{"no usable kube context"}},
+		{name: "no kubeconfig", kubeconfig: filepath.Join(t.TempDir(), "missing"), ns: "app", wantErr: []string{"no usable kube context", "kubectl ack-login kubeconfig --cluster NAME", "or leave out --annotate-service-account"}},
 		{name: "unreachable cluster", kubeconfig: unreachable, ns: "app", wantErr: []string{"cannot use the cluster of"}},
 		{name: "RBAC denied", kubeconfig: reader, ns: "app", wantErr: []string{`user "reader" may not get namespaces app, patch namespaces app`, "patch serviceaccounts web in namespace app", "kubectl auth can-i"}},
 		{name: "namespace missing", kubeconfig: admin, ns: "absent", wantErr: []string{`namespace "absent" does not exist`}},

@@ -37,7 +37,7 @@ func TestUndoLastAssociation(t *testing.T) {
 		t.Fatal("dry run deleted the role")
 	}
 
-	r = f.run(t, "no\n", "disassociate-role", "-r", "my-role", "-n", "app", "-s", "my-sa", "--delete-role")
+	r = f.runTerminal(t, "no\n", "disassociate-role", "-r", "my-role", "-n", "app", "-s", "my-sa", "--delete-role")
 	if r.err == nil || !strings.Contains(r.err.Error(), "aborted") {
 		t.Fatalf("declined: %v", r.err)
 	}

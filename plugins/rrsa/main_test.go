@@ -20,6 +20,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
 	"github.com/kubectl-ack/kubectl-ack/pkg/emulator/emulatortest"
 )
@@ -101,13 +102,29 @@ func (f *fixture) endpointArgs() []string {
 type result struct {
 	stdout, stderr string
 	err            error
+	// code is the exit code cli.Execute gives err.
+	code int
 }
 
 // run executes the plugin in-process with the fixture's endpoints and cluster id appended.
+// stdin is not a terminal, as in a script or CI job.
 func (f *fixture) run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	return f.runWith(t, streamsFor(stdin, nil), append(args, f.endpointArgs()...)...)
 }
+
+// runTerminal is run with stdin a terminal on which the user types answer.
+func (f *fixture) runTerminal(t *testing.T, answer string, args ...string) result {
+	t.Helper()
+	ts := streamsFor("", nil)
+	ts.In = terminalInput{strings.NewReader(answer)}
+	return f.runWith(t, ts, append(args, f.endpointArgs()...)...)
+}
+
+// terminalInput is a stdin that says it is a terminal, as a wrapped pseudo-terminal would.
+type terminalInput struct{ io.Reader }
+
+func (terminalInput) IsTerminal() bool { return true }
 
 // testStreams are the plugin's streams with their output kept for the test.
 type testStreams struct {
@@ -138,7 +155,7 @@ func (f *fixture) runWith(t *testing.T, ts testStreams, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	err := cmd.ExecuteContext(ctx)
-	return result{stdout: ts.out.String(), stderr: ts.errOut.String(), err: err}
+	return result{stdout: ts.out.String(), stderr: ts.errOut.String(), err: err, code: cli.Report(io.Discard, err, false)}
 }
 
 func (f *fixture) mustRun(t *testing.T, args ...string) result {

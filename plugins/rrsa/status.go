@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 )
 
@@ -49,11 +50,14 @@ func newStatus(id string, c *cloud.Cluster) statusOutput {
 // statusOptions are the flags of status.
 type statusOptions struct {
 	*rootOptions
-	output string
+	output *cli.Output
 }
 
-// Validate checks the flags.
-func (o *statusOptions) Validate() error { return validateOutput(o.output, "", "json", "yaml") }
+// Complete has nothing to derive: status reads only.
+func (o *statusOptions) Complete() error { return nil }
+
+// Validate checks -o.
+func (o *statusOptions) Validate() error { return o.output.Validate() }
 
 // Run shows the cluster's state, its RRSA configuration and any running task.
 func (o *statusOptions) Run(ctx context.Context) error {
@@ -77,8 +81,8 @@ func (o *statusOptions) Run(ctx context.Context) error {
 			}
 		}
 	}
-	if o.output != "" {
-		return printStructured(o.streams.Out, o.output, st)
+	if o.output.IsData() {
+		return printData(o.streams.Out, o.output, st)
 	}
 	return printStatus(o.streams.Out, st)
 }
@@ -105,20 +109,16 @@ func printStatus(w io.Writer, st statusOutput) error {
 }
 
 func newStatusCommand(root *rootOptions) *cobra.Command {
-	o := &statusOptions{rootOptions: root}
+	o := &statusOptions{rootOptions: root,
+		output: cli.NewOutput(cli.FormatText, cli.FormatText, cli.FormatJSON, cli.FormatYAML, cli.FormatJSONPath)}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the cluster's state, whether RRSA is enabled, its OIDC provider and any running task",
 		Example: `  kubectl ack-rrsa status
-  kubectl ack-rrsa status -c c0123456789abcdef0123456789abcdef -o json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+  kubectl ack-rrsa status -c c0123456789abcdef0123456789abcdef -o json
+  kubectl ack-rrsa status -o jsonpath='{.oidcProviderArn}'`,
+		RunE: runE(o),
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "", "Output format: json or yaml (default: human-readable)")
+	o.output.AddFlags(cmd)
 	return cmd
 }

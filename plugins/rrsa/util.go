@@ -2,65 +2,55 @@ package rrsa
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
+	"github.com/kubectl-ack/kubectl-ack/internal/cli/kube"
 	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
 
-// confirm asks question on stderr and reads a yes/no answer from stdin. yes (or the global
-// --assume-yes) skips the question; Ctrl-C ends it (see prompt.Confirm).
+// newConfirmer returns the one confirmation policy of the plugins (internal/cli): yes (-y, or the global
+// --assume-yes) answers yes; otherwise a terminal on stdin is asked on stderr; without a
+// terminal the command refuses in its Validate step, before anything is read or changed.
+func (o *rootOptions) newConfirmer(yes bool) cli.Confirmer {
+	return cli.Confirmer{
+		Yes: yes || o.assumeYes, In: o.streams.In, Out: o.streams.ErrOut,
+		IsTerminal: func() bool { return isTerminal(o.streams.In) },
+	}
+}
+
+// confirm asks question unless yes (or --assume-yes) was given. A "no" returns cli.ErrDeclined;
+// Ctrl-C ends the question at once and returns cli.ErrDeclined wrapped with the interruption.
 func (o *rootOptions) confirm(ctx context.Context, yes bool, question string) error {
-	if yes || o.assumeYes {
-		return nil
+	err := o.newConfirmer(yes).Confirm(ctx, question)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, cli.ErrDeclined) {
+		return fmt.Errorf("%w (%w)", cli.ErrDeclined, err)
 	}
-	ok, err := prompt.Confirm(ctx, o.streams.In, o.streams.ErrOut, question)
-	if err != nil {
-		return fmt.Errorf("%w (%w)", errAborted, err)
-	}
-	if !ok {
-		return errAborted
-	}
-	return nil
+	return err
 }
 
-// validateOutput checks an -o value against the formats a command supports.
-func validateOutput(output string, allowed ...string) error {
-	var named []string
-	for _, a := range allowed {
-		if output == a {
-			return nil
-		}
-		if a != "" {
-			named = append(named, a)
-		}
+// isTerminal reports whether stream (stdin, stdout or stderr) is an interactive terminal:
+// questions and progress spinners only go there. Streams that are not files can say so
+// themselves with an IsTerminal() bool method (a wrapped pseudo-terminal, for example).
+func isTerminal(stream any) bool {
+	if t, ok := stream.(interface{ IsTerminal() bool }); ok {
+		return t.IsTerminal()
 	}
-	return fmt.Errorf("unsupported output format -o %q: use one of %s", output, strings.Join(named, ", "))
+	w, ok := stream.(io.Writer)
+	return ok && prompt.IsTerminal(w)
 }
 
-// printStructured writes v as indented JSON or as YAML.
-func printStructured(w io.Writer, output string, v any) error {
-	switch output {
-	case "json":
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encode JSON: %w", err)
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	case "yaml":
-		b, err := yaml.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("encode YAML: %w", err)
-		}
-		_, err = w.Write(b)
-		return err
+// printData prints v in a machine-readable -o format: json, yaml, jsonpath= or custom-columns=.
+// The human-readable forms (text, table, wide, name, env) are the caller's.
+func printData(w io.Writer, o *cli.Output, v any) error {
+	switch o.Name() {
+	case cli.FormatJSONPath, cli.FormatCustomColumns:
+		return kube.PrintTemplate(w, o, v)
 	}
-	return fmt.Errorf("unsupported output format %q", output)
+	return cli.PrintData(w, o.Name(), v)
 }
 
 // mask hides all but the first four characters of a secret.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
-	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
 
 // waitOptions control how long and how often cluster tasks are polled.
@@ -28,15 +27,6 @@ func (w waitOptions) validate() error {
 
 // maxRetryBackoff caps the wait between polls after transient errors.
 const maxRetryBackoff = 30 * time.Second
-
-// isTerminal reports whether w is an interactive terminal (progress spinners only go there).
-// Writers that are not files can say so themselves with an IsTerminal() bool method.
-func isTerminal(w io.Writer) bool {
-	if t, ok := w.(interface{ IsTerminal() bool }); ok {
-		return t.IsTerminal()
-	}
-	return prompt.IsTerminal(w)
-}
 
 // progress reports waiting: a spinner redrawn in place on a terminal, one line per state change
 // otherwise (so logs of CI jobs stay readable).
@@ -185,7 +175,7 @@ func (o *rootOptions) waitTask(ctx context.Context, s *session, taskID, what str
 		return t.Done(), nil
 	}, retrying)
 	if err != nil {
-		return o.waitError(err, s, fmt.Sprintf("%s (task %s)", what, taskID), w,
+		return o.waitError(ctx, err, s, fmt.Sprintf("%s (task %s)", what, taskID), w,
 			fmt.Sprintf("task %s keeps running in the cloud", taskID))
 	}
 	if !final.Succeeded() {
@@ -204,21 +194,25 @@ func (o *rootOptions) waitTask(ctx context.Context, s *session, taskID, what str
 		return clusterReady(c), nil
 	}, retrying)
 	if err != nil {
-		return o.waitError(err, s, fmt.Sprintf("cluster %s to be running again", s.clusterID), w,
+		return o.waitError(ctx, err, s, fmt.Sprintf("cluster %s to be running again", s.clusterID), w,
 			fmt.Sprintf("task %s has finished", taskID))
 	}
 	return nil
 }
 
 // waitError explains a wait that ended early: on a timeout or an interrupt the cloud task goes
-// on, so say so, or users think it was undone.
-func (o *rootOptions) waitError(err error, s *session, what string, w waitOptions, state string) error {
+// on, so say so, or users think it was undone. An interrupt keeps the cause of ctx (Ctrl-C is
+// cli.ErrInterrupted: exit code 130).
+func (o *rootOptions) waitError(ctx context.Context, err error, s *session, what string, w waitOptions, state string) error {
 	status := "`" + o.command(s.clusterID, "status") + "`"
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("timed out after %s waiting for %s; %s and may still finish: check with %s or raise --timeout", w.timeout, what, state, status)
 	case errors.Is(err, context.Canceled):
-		return fmt.Errorf("interrupted while waiting for %s: %s; check with %s: %w", what, state, status, err)
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, err) {
+			err = fmt.Errorf("%w (%w)", cause, err)
+		}
+		return fmt.Errorf("stopped waiting for %s: %s; check with %s: %w", what, state, status, err)
 	}
 	return err
 }

@@ -31,6 +31,18 @@ func TestClustersByNameAndAll(t *testing.T) {
 		}
 	}
 
+	// <TAB> through kubectl (its plugin completion runs kubectl_complete-ack_login from bin/):
+	// cluster names and ids come from CS.
+	r = must(t, u.Kubectl(ctx, "__complete", "ack-login", "kubeconfig", "--cluster", "e2e-"))
+	if !strings.Contains(r.Stdout, "e2e-old\t"+oldID+" (cn-beijing)\n") || !strings.Contains(r.Stdout, "e2e-new\t") ||
+		strings.Contains(r.Stdout, "e2e\t") || !strings.HasSuffix(r.Stdout, ":4\n") {
+		t.Fatalf("kubectl __complete ack-login kubeconfig --cluster e2e-:\n%s", r.Stdout)
+	}
+	r = must(t, u.Kubectl(ctx, "__complete", "ack-login", "--cluster-id", "c0e2e"))
+	if !strings.Contains(r.Stdout, oldID+"\te2e-old (cn-beijing, running)\n") || !strings.Contains(r.Stdout, newID+"\t") {
+		t.Fatalf("kubectl __complete ack-login --cluster-id c0e2e:\n%s", r.Stdout)
+	}
+
 	all := []string{"ack-login", "kubeconfig", "--all", "--mode", "certificate"}
 	r = must(t, u.Kubectl(ctx, all...))
 	st := statuses(r.Stdout)

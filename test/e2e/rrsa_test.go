@@ -56,6 +56,17 @@ func TestRRSA(t *testing.T) {
 	if !strings.Contains(r.Stdout, "unchanged") {
 		t.Errorf("second associate-role should be a no-op:\n%s", r)
 	}
+	// kubectl completes the plugin's flag values through the kubectl_complete-ack_rrsa helper
+	// `make build` installs: -n from the cluster's namespaces, -s from the -n namespace's
+	// service accounts.
+	r = must(t, u.Kubectl(ctx, "__complete", "ack-rrsa", "associate-role", "-n", "e2e-rr"))
+	if !strings.Contains(r.Stdout, ns+"\n") {
+		t.Errorf("kubectl __complete ack-rrsa associate-role -n: %s", r)
+	}
+	r = must(t, u.Kubectl(ctx, "__complete", "ack-rrsa", "associate-role", "-n", ns, "-s", ""))
+	if !strings.Contains(r.Stdout, sa+"\n") {
+		t.Errorf("kubectl __complete ack-rrsa associate-role -s: %s", r)
+	}
 
 	r = must(t, u.Kubectl(ctx, "ack-rrsa", "assume-role", "--service-account", ns+"/"+sa, "-r", role, "-o", "json"))
 	var creds struct {

@@ -171,10 +171,20 @@ func (s Store) Delete(key string) error {
 
 // Clear removes entries whose cluster id equals
 // clusterID, or every entry when clusterID is empty. Files that are not
-// valid entries are removed only when clearing everything. It returns the
-// number of entries removed. A directory that fails the checks of
-// ErrUntrusted is an error: nothing in it is touched.
+// valid entries are removed only when clearing everything, and so are the
+// files of PutData (not counted). It returns the number of entries removed.
+// A directory that fails the checks of ErrUntrusted is an error: nothing in
+// it is touched.
 func (s Store) Clear(clusterID string) (int, error) {
+	return s.clear(clusterID, true)
+}
+
+// Matching returns how many entries Clear(clusterID) would remove, removing nothing.
+func (s Store) Matching(clusterID string) (int, error) {
+	return s.clear(clusterID, false)
+}
+
+func (s Store) clear(clusterID string, remove bool) (int, error) {
 	d, err := s.openDir(false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -191,28 +201,38 @@ func (s Store) Clear(clusterID string) (int, error) {
 	var errs []error
 	for _, de := range names {
 		name := de.Name()
-		key, ok := strings.CutSuffix(name, entrySuffix)
-		if !ok || de.IsDir() {
-			continue
-		}
-		if clusterID != "" {
-			e := d.get(key)
-			if e == nil || e.ClusterID != clusterID {
-				continue
-			}
-		}
-		if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
+		if de.IsDir() || !d.matches(name, clusterID) {
 			continue
 		}
 		// Lock files stay: removing one another process holds would let a
 		// third process lock a new inode and refresh concurrently.
-		n++
+		if remove {
+			if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		if strings.HasSuffix(name, entrySuffix) {
+			n++
+		}
 	}
 	if len(errs) > 0 {
 		return n, fmt.Errorf("clear credential cache: %w", errors.Join(errs...))
 	}
 	return n, nil
+}
+
+// matches reports whether Clear(clusterID) removes the file name.
+func (d *dir) matches(name, clusterID string) bool {
+	if clusterID == "" {
+		return strings.HasSuffix(name, entrySuffix) || strings.HasSuffix(name, dataSuffix)
+	}
+	key, ok := strings.CutSuffix(name, entrySuffix)
+	if !ok {
+		return false
+	}
+	e := d.get(key)
+	return e != nil && e.ClusterID == clusterID
 }
 
 // GetOrRefresh returns a fresh entry for key, calling issue at most once

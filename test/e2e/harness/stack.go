@@ -43,6 +43,8 @@ type Options struct {
 	MapUsers []StaticMapping
 	// MapRoles are static role mappings.
 	MapRoles []StaticMapping
+	// Authenticator runs ack-ram-authenticator around kube-apiserver's start; nil is InitThenServe.
+	Authenticator AuthenticatorRunner
 	// Logf reports progress; nil is quiet.
 	Logf func(format string, args ...any)
 }
@@ -203,8 +205,9 @@ func start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	var webhookConfig string
-	if !opts.NoAuthenticator {
-		if webhookConfig, err = s.initAuthenticator(ctx); err != nil {
+	runner := opts.authenticator()
+	if runner != nil {
+		if webhookConfig, err = runner.BeforeAPIServer(ctx, s); err != nil {
 			return nil, err
 		}
 	}
@@ -223,8 +226,8 @@ func start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		"crd/ramidentitymappings.ramauthenticator.k8s.alibabacloud"); err != nil {
 		return nil, fmt.Errorf("wait for the RAMIdentityMapping CRD: %w", err)
 	}
-	if !opts.NoAuthenticator {
-		if err := s.startAuthenticator(ctx); err != nil {
+	if runner != nil {
+		if err := runner.AfterAPIServer(ctx, s); err != nil {
 			return nil, err
 		}
 	}
@@ -669,9 +672,9 @@ type authMapping struct {
 	Groups   []string `json:"groups,omitempty"`
 }
 
-// initAuthenticator writes the config and runs `ack-ram-authenticator init`, which creates the
-// serving certificate and the webhook kubeconfig that kube-apiserver reads.
-func (s *Stack) initAuthenticator(ctx context.Context) (string, error) {
+// writeAuthenticatorConfig writes the authenticator's config (a free port, state and webhook
+// kubeconfig under the working directory, the static mappings) and returns the kubeconfig path.
+func (s *Stack) writeAuthenticatorConfig() (string, error) {
 	port, err := freePort()
 	if err != nil {
 		return "", err
@@ -697,26 +700,50 @@ func (s *Stack) initAuthenticator(ctx context.Context) (string, error) {
 		return "", err
 	}
 	s.AuthenticatorURL = "https://127.0.0.1:" + strconv.Itoa(port)
+	return cfg.Server.GenerateKubeconfig, nil
+}
+
+// initAuthenticator writes the config and runs `ack-ram-authenticator init`, which creates the
+// serving certificate and the webhook kubeconfig that kube-apiserver reads.
+func (s *Stack) initAuthenticator(ctx context.Context) (string, error) {
+	kubeconfig, err := s.writeAuthenticatorConfig()
+	if err != nil {
+		return "", err
+	}
 	r := s.Admin().Run(ctx, filepath.Join(s.Paths.Bin, "ack-ram-authenticator"), "init", "-c", s.AuthenticatorConfig)
 	if err := r.Err(); err != nil {
 		return "", fmt.Errorf("ack-ram-authenticator init: %w", err)
 	}
-	if _, err := os.Stat(cfg.Server.GenerateKubeconfig); err != nil {
+	if _, err := os.Stat(kubeconfig); err != nil {
 		return "", fmt.Errorf("ack-ram-authenticator init did not write the webhook kubeconfig: %w", err)
 	}
-	return cfg.Server.GenerateKubeconfig, nil
+	return kubeconfig, nil
 }
 
-func (s *Stack) startAuthenticator(ctx context.Context) error {
+// launchAuthenticator starts `ack-ram-authenticator server` with the config file.
+func (s *Stack) launchAuthenticator() (*process, error) {
 	dir := filepath.Join(s.Dir, "authenticator")
 	p, err := startProcess("authenticator", filepath.Join(s.Dir, "logs"), childEnv(s.pathEnv(), "HOME="+dir), nil,
 		filepath.Join(s.Paths.Bin, "ack-ram-authenticator"), "server", "-c", s.AuthenticatorConfig,
 		"--kubeconfig", s.AdminKubeconfig, "--sts-endpoint", s.Emulator.Endpoint, "--sts-ca-file", s.Emulator.CAFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.add(p)
-	caPEM, err := os.ReadFile(filepath.Join(dir, "state", "cert.pem"))
+	return p, nil
+}
+
+func (s *Stack) startAuthenticator(ctx context.Context) error {
+	p, err := s.launchAuthenticator()
+	if err != nil {
+		return err
+	}
+	return s.waitAuthenticator(ctx, p, filepath.Join(s.Dir, "authenticator", "state", "cert.pem"))
+}
+
+// waitAuthenticator polls AuthenticatorURL/readyz, trusting the serving certificate in certFile.
+func (s *Stack) waitAuthenticator(ctx context.Context, p *process, certFile string) error {
+	caPEM, err := os.ReadFile(certFile)
 	if err != nil {
 		return fmt.Errorf("authenticator serving certificate: %w", err)
 	}

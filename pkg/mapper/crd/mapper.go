@@ -1,4 +1,4 @@
-package authenticator
+package crd
 
 import (
 	"context"
@@ -24,33 +24,13 @@ import (
 	"github.com/kubectl-ack/kubectl-ack/pkg/token"
 )
 
-// Mapper maps a verified identity to a Kubernetes user. ok is false when the mapper has no rule
-// for the identity; an error refuses the identity (it is never passed on to the next mapper).
-// Mappers are asked in order by mapper.Decide.
-type Mapper = mapper.Stage
-
-// StaticMapper maps with the rules of the configuration file (mapRoles, mapUsers, mapAccounts).
-type StaticMapper struct {
-	rules []mapper.Rule
-}
-
-// NewStaticMapper returns a mapper over validated rules (Config.Validate).
-func NewStaticMapper(rules []mapper.Rule) *StaticMapper { return &StaticMapper{rules: rules} }
-
-// Name implements Mapper.
-func (m *StaticMapper) Name() string { return MapperMountedFile }
-
-// Map implements Mapper.
-func (m *StaticMapper) Map(id token.Identity) (*mapper.Result, bool, error) {
-	return mapper.Match(m.rules, id)
-}
-
-// CRDMapper maps with RAMIdentityMapping objects, watched through the generated shared informer.
+// Mapper is the CRD backend: it maps with RAMIdentityMapping objects, watched through the
+// generated shared informer.
 // Rules are rebuilt from the lister whenever the informer reports a change, so every request sees
 // the mappings as the informer last saw them. It also writes status.canonicalARN and
 // status.userID (the principal last mapped by the object, written at most about every
 // statusDelay) through the status subresource; the status is never used for matching.
-type CRDMapper struct {
+type Mapper struct {
 	client   versioned.Interface
 	factory  externalversions.SharedInformerFactory
 	informer cache.SharedIndexInformer
@@ -65,6 +45,9 @@ type CRDMapper struct {
 	mu      sync.Mutex // serialises rebuilds
 	built   atomic.Pointer[builtRules]
 	badSeen map[string]bool // errors already logged, so each bad object is logged once
+
+	observe mapper.Observer
+	logger  atomic.Pointer[klog.Logger] // Run's contextual logger
 }
 
 // builtRules are the rules converted at informer generation gen.
@@ -73,11 +56,12 @@ type builtRules struct {
 	rules []mapper.Rule
 }
 
-// NewCRDMapper builds the informer; call Run to start it.
-func NewCRDMapper(client versioned.Interface) (*CRDMapper, error) {
+// New builds the informer; call Run to start it. observe, if not nil, is told the rule of every
+// object added or changed.
+func New(client versioned.Interface, observe mapper.Observer) (*Mapper, error) {
 	f := externalversions.NewSharedInformerFactory(client, 0)
 	inf := f.Ramauthenticator().V1alpha1().RAMIdentityMappings()
-	m := &CRDMapper{
+	m := &Mapper{
 		client:   client,
 		factory:  f,
 		informer: inf.Informer(),
@@ -86,7 +70,10 @@ func NewCRDMapper(client versioned.Interface) (*CRDMapper, error) {
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ramidentitymapping-status"}),
 		badSeen:  map[string]bool{},
 		lastUser: map[string]string{},
+		observe:  observe,
 	}
+	logger := klog.Background()
+	m.logger.Store(&logger)
 	m.gen.Store(1)
 	_, err := m.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { m.changed(obj) },
@@ -99,11 +86,14 @@ func NewCRDMapper(client versioned.Interface) (*CRDMapper, error) {
 	return m, nil
 }
 
-func (m *CRDMapper) changed(obj any) {
+func (m *Mapper) changed(obj any) {
 	m.gen.Add(1)
 	switch o := obj.(type) {
 	case *v1alpha1.RAMIdentityMapping:
 		m.queue.Add(o.Name)
+		if r, err := RuleFromMapping(o); err == nil && m.observe != nil {
+			m.observe(mapper.MapperCRD, []mapper.Rule{r})
+		}
 	case cache.DeletedFinalStateUnknown:
 		if rim, ok := o.Obj.(*v1alpha1.RAMIdentityMapping); ok {
 			m.forget(rim.Name)
@@ -111,24 +101,26 @@ func (m *CRDMapper) changed(obj any) {
 	}
 }
 
-func (m *CRDMapper) forget(name string) {
+func (m *Mapper) forget(name string) {
 	m.usersMu.Lock()
 	delete(m.lastUser, name)
 	m.usersMu.Unlock()
 }
 
-// Name implements Mapper.
-func (m *CRDMapper) Name() string { return MapperCRD }
+// Name implements mapper.Stage.
+func (m *Mapper) Name() string { return mapper.MapperCRD }
 
 // Run starts the informer and the status writer and blocks until ctx ends.
-func (m *CRDMapper) Run(ctx context.Context) {
+func (m *Mapper) Run(ctx context.Context) {
+	logger := klog.FromContext(ctx)
+	m.logger.Store(&logger)
 	defer m.queue.ShutDown()
 	m.factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), m.informer.HasSynced) {
 		return
 	}
 	m.synced.Store(true)
-	klog.InfoS("RAMIdentityMapping informer synced", "mappings", len(m.list()))
+	logger.Info("RAMIdentityMapping informer synced", "mappings", len(m.list()))
 	go func() {
 		for m.processNext(ctx) {
 		}
@@ -138,15 +130,15 @@ func (m *CRDMapper) Run(ctx context.Context) {
 }
 
 // HasSynced reports whether the informer has listed all mappings once.
-func (m *CRDMapper) HasSynced() bool { return m.synced.Load() }
+func (m *Mapper) HasSynced() bool { return m.synced.Load() }
 
-func (m *CRDMapper) list() []*v1alpha1.RAMIdentityMapping {
+func (m *Mapper) list() []*v1alpha1.RAMIdentityMapping {
 	l, _ := m.lister.List(labels.Everything())
 	return l
 }
 
 // currentRules returns the rules of the current informer state, rebuilding them after changes.
-func (m *CRDMapper) currentRules() []mapper.Rule {
+func (m *Mapper) currentRules() []mapper.Rule {
 	g := m.gen.Load()
 	if b := m.built.Load(); b != nil && b.gen == g {
 		return b.rules
@@ -157,13 +149,13 @@ func (m *CRDMapper) currentRules() []mapper.Rule {
 	if b := m.built.Load(); b != nil && b.gen == g {
 		return b.rules
 	}
-	rules, errs := mapper.RulesFromMappings(m.list())
+	rules, errs := RulesFromMappings(m.list())
 	seen := map[string]bool{}
 	for _, err := range errs {
 		msg := err.Error()
 		seen[msg] = true
 		if !m.badSeen[msg] {
-			klog.ErrorS(err, "ignoring invalid RAMIdentityMapping")
+			m.logger.Load().Error(err, "ignoring invalid RAMIdentityMapping")
 		}
 	}
 	m.badSeen = seen
@@ -171,8 +163,8 @@ func (m *CRDMapper) currentRules() []mapper.Rule {
 	return rules
 }
 
-// Map implements Mapper.
-func (m *CRDMapper) Map(id token.Identity) (*mapper.Result, bool, error) {
+// Map implements mapper.Stage.
+func (m *Mapper) Map(id token.Identity) (*mapper.Result, bool, error) {
 	if !m.HasSynced() {
 		return nil, false, fmt.Errorf("RAMIdentityMappings are not loaded yet")
 	}
@@ -189,7 +181,7 @@ const statusDelay = 5 * time.Second
 
 // noteUser records the principal that last authenticated through a mapping and schedules a
 // status write when it differs from the object's status.
-func (m *CRDMapper) noteUser(name, userID string) {
+func (m *Mapper) noteUser(name, userID string) {
 	obj, err := m.lister.Get(name)
 	if err != nil || obj.Status.UserID == userID {
 		return
@@ -204,7 +196,7 @@ func (m *CRDMapper) noteUser(name, userID string) {
 }
 
 // processNext writes the status of one queued mapping.
-func (m *CRDMapper) processNext(ctx context.Context) bool {
+func (m *Mapper) processNext(ctx context.Context) bool {
 	name, quit := m.queue.Get()
 	if quit {
 		return false
@@ -214,7 +206,7 @@ func (m *CRDMapper) processNext(ctx context.Context) bool {
 		if m.queue.NumRequeues(name) < 10 {
 			m.queue.AddRateLimited(name)
 		}
-		klog.ErrorS(err, "write RAMIdentityMapping status", "name", name)
+		m.logger.Load().Error(err, "write RAMIdentityMapping status", "name", name)
 		return true
 	}
 	m.queue.Forget(name)
@@ -235,7 +227,7 @@ func CanonicalPattern(s string) string {
 	return strings.ToLower(c)
 }
 
-func (m *CRDMapper) syncStatus(ctx context.Context, name string) error {
+func (m *Mapper) syncStatus(ctx context.Context, name string) error {
 	obj, err := m.lister.Get(name)
 	if apierrors.IsNotFound(err) {
 		m.forget(name)

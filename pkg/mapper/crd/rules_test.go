@@ -1,4 +1,4 @@
-package mapper
+package crd
 
 import (
 	"strings"
@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
 )
 
 func TestRuleFromMapping(t *testing.T) {
@@ -21,13 +22,13 @@ func TestRuleFromMapping(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      *v1alpha1.RAMIdentityMapping
-		want    Rule
+		want    mapper.Rule
 		wantErr string
 	}{
 		{name: "role", in: mk("dev", "acs:ram::123:role/dev", "dev:{{SessionName}}", "devs"),
-			want: Rule{Source: "crd:dev", ARN: "acs:ram::123:role/dev", Username: "dev:{{SessionName}}", Groups: []string{"devs"}}},
+			want: mapper.Rule{Source: "crd:dev", ARN: "acs:ram::123:role/dev", Username: "dev:{{SessionName}}", Groups: []string{"devs"}}},
 		{name: "glob", in: mk("all", " acs:ram::123:role/* ", "x"),
-			want: Rule{Source: "crd:all", ARN: "acs:ram::123:role/*", Username: "x"}},
+			want: mapper.Rule{Source: "crd:all", ARN: "acs:ram::123:role/*", Username: "x"}},
 		{name: "empty arn", in: mk("e", "", "x"), wantErr: "spec.arn is required"},
 		{name: "bad arn", in: mk("b", "arn:aws:iam::1:role/x", "x"), wantErr: `"b"`},
 		{name: "bad template", in: mk("t", "acs:ram::123:role/dev", "{{Nope}}"), wantErr: "username"},
