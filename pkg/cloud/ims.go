@@ -10,11 +10,23 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 )
 
-// imsVersion is the API version of RAM's identity management actions (OIDC providers). They
-// are served at the RAM endpoint and signed like the other RAM actions; the pinned RAM SDK
-// (2015-05-01) has no methods for them, so they go through its generic CallApi, which is what
-// the generated 2019-08-15 SDK does too.
+// imsVersion is the API version of RAM's identity management actions (OIDC providers). They are
+// signed like the other RAM actions; the pinned RAM SDK (2015-05-01) has no methods for them, so
+// they go through its generic CallApi, which is what the generated 2019-08-15 SDK does too.
 const imsVersion = "2019-08-15"
+
+// imsEndpoint is where the identity management actions go: Alibaba Cloud serves them at
+// ims.aliyuncs.com (ims.vpc-proxy.aliyuncs.com in a VPC), next to RAM's default hosts. An
+// overridden RAM endpoint (the emulator, a proxy) is used as given.
+func imsEndpoint(ramEndpoint string) string {
+	switch ramEndpoint {
+	case "ram.aliyuncs.com":
+		return "ims.aliyuncs.com"
+	case "ram.vpc-proxy.aliyuncs.com":
+		return "ims.vpc-proxy.aliyuncs.com"
+	}
+	return ramEndpoint
+}
 
 // OIDCProvider is a RAM OIDC identity provider, such as the ack-rrsa-<clusterId> provider that
 // enabling RRSA creates.
@@ -50,6 +62,7 @@ type getOIDCProviderResponse struct {
 func (c *RAM) GetOIDCProvider(ctx context.Context, name string) (*OIDCProvider, error) {
 	var resp getOIDCProviderResponse
 	err := c.do(ctx, "GetOIDCProvider", true, func(cl *ram.Client) error {
+		cl.Endpoint = tea.String(imsEndpoint(c.b.endpoint))
 		body, err := cl.CallApi(&openapi.Params{
 			Action: tea.String("GetOIDCProvider"), Version: tea.String(imsVersion), Protocol: tea.String("HTTPS"),
 			Pathname: tea.String("/"), Method: tea.String("POST"), AuthType: tea.String("AK"), Style: tea.String("RPC"),

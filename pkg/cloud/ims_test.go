@@ -64,3 +64,20 @@ func TestRAMGetOIDCProvider(t *testing.T) {
 		t.Errorf("the emulator counted %d GetOIDCProvider calls, want 4", n)
 	}
 }
+
+func TestIMSEndpoint(t *testing.T) {
+	tests := []struct {
+		ep   Endpoints
+		want string
+	}{
+		{Endpoints{}, "ims.aliyuncs.com"},
+		{Endpoints{VPC: true}, "ims.vpc-proxy.aliyuncs.com"},
+		{Endpoints{RAM: "127.0.0.1:8443"}, "127.0.0.1:8443"},
+		{Endpoints{RAM: "ram.example.internal"}, "ram.example.internal"},
+	}
+	for _, tt := range tests {
+		if got := imsEndpoint(tt.ep.RAMEndpoint()); got != tt.want {
+			t.Errorf("imsEndpoint(%+v) = %q, want %q", tt.ep, got, tt.want)
+		}
+	}
+}
