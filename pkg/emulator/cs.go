@@ -275,6 +275,7 @@ func (s *Server) csModifyCluster(req *request, id string) (any, *apiError) {
 			if *enable {
 				c.RRSA.Enabled = true
 				fillRRSA(c)
+				s.registerRRSAProvider(c)
 			} else {
 				c.RRSA = RRSAConfig{}
 			}

@@ -254,14 +254,10 @@ func (s *Server) serveAPI(rw http.ResponseWriter, req *request) int {
 	r := req.r
 	if r.URL.Path == "/" {
 		req.style = stylePOP
-		version := r.URL.Query().Get("Version")
-		if version == "" {
-			version = r.Header.Get("x-acs-version")
-		}
-		switch version {
+		switch popVersion(r) {
 		case "2015-04-01":
 			req.service = ServiceSTS
-		case "2015-05-01":
+		case "2015-05-01", VersionIMS:
 			req.service = ServiceRAM
 		default:
 			s.writeError(w, r, stylePOP, req.reqID, newErr(400, "InvalidVersion", "Specified parameter Version is not valid."))
@@ -331,9 +327,12 @@ func (s *Server) servePOP(req *request) (any, *apiError) {
 	}
 	req.caller = caller
 	var h func(*request) (any, *apiError)
-	if req.service == ServiceSTS {
+	switch {
+	case req.service == ServiceSTS:
 		h = s.stsHandlers()[req.action]
-	} else {
+	case popVersion(req.r) == VersionIMS:
+		h = s.imsHandlers()[req.action]
+	default:
 		h = s.ramHandlers()[req.action]
 	}
 	if h == nil {
@@ -341,6 +340,14 @@ func (s *Server) servePOP(req *request) (any, *apiError) {
 	}
 	s.countCall(req.service, req.action)
 	return h(req)
+}
+
+// popVersion is the API version of an RPC or ACS3 request.
+func popVersion(r *http.Request) string {
+	if v := r.URL.Query().Get("Version"); v != "" {
+		return v
+	}
+	return r.Header.Get("x-acs-version")
 }
 
 func (s *Server) countCall(service, action string) {

@@ -52,6 +52,8 @@ type account struct {
 	users    map[string]*User // lower-case name
 	roles    map[string]*roleRec
 	policies map[string]*policyRec // custom policies, lower-case name
+	// oidcProviders are the account's OIDC identity providers, lower-case name.
+	oidcProviders map[string]*OIDCProvider
 }
 
 type roleRec struct {
@@ -215,7 +217,8 @@ func (s *Server) loadSeed(seed *Seed) error {
 func (s *Server) account(id string) *account {
 	a, ok := s.accounts[id]
 	if !ok {
-		a = &account{id: id, users: map[string]*User{}, roles: map[string]*roleRec{}, policies: map[string]*policyRec{}}
+		a = &account{id: id, users: map[string]*User{}, roles: map[string]*roleRec{}, policies: map[string]*policyRec{},
+			oidcProviders: map[string]*OIDCProvider{}}
 		s.accounts[id] = a
 		s.accountOrder = append(s.accountOrder, id)
 	}
@@ -286,6 +289,7 @@ func (s *Server) addCluster(c *Cluster) error {
 	}
 	if c.RRSA.Enabled {
 		fillRRSA(c)
+		s.registerRRSAProvider(c)
 	}
 	if err := s.fillClusterKeys(c); err != nil {
 		return err
@@ -449,6 +453,9 @@ func (s *Server) UpdateCluster(id string, fn func(*Cluster)) error {
 	}
 	if cp.RRSA.Enabled {
 		fillRRSA(&cp)
+		if !c.RRSA.Enabled {
+			s.registerRRSAProvider(&cp)
+		}
 	}
 	*c = cp
 	return nil
