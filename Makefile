@@ -19,7 +19,7 @@ export ALIBABA_CLOUD_ECS_METADATA_DISABLED := true
 unexport HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 export KUBEBUILDER_ASSETS ?= $(KUBE_BIN)
 
-.PHONY: all build kube-bins test test-unit fuzz test-e2e lint generate verify-generated demo demo-up demo-down bench \
+.PHONY: all build kube-bins test test-unit fuzz test-e2e lint funclen generate verify-generated demo demo-up demo-down bench \
 	release-snapshot check-release image check-image clean help
 
 all: build
@@ -51,6 +51,9 @@ lint: ## gofmt, go vet, staticcheck, the import rules of ARCHITECTURE.md
 	$(GO) tool staticcheck $$($(GO) list ./... | grep -v '/pkg/generated/')
 	$(GO) run ./hack/importcheck
 	cd test/e2e && $(GO) vet ./...
+
+funclen: ## no production function over 80 lines (ARCHITECTURE.md): lists each longer one, exits 1
+	$(GO) run ./hack/funclen
 
 generate: ## regenerate deepcopy, clientset, informers, listers and the CRD
 	hack/update-codegen.sh

@@ -2,18 +2,9 @@ package authenticator
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,7 +15,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
 	"github.com/kubectl-ack/kubectl-ack/pkg/authconfig"
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // Key types of init.
@@ -97,10 +90,10 @@ func Init(cfg *Config, o InitOptions) (*InitResult, error) {
 			return nil, err
 		}
 		// Key first: a certificate without its key is useless, the reverse is regenerated.
-		if err := WriteFileAtomic(res.KeyFile, keyPEM, 0o600); err != nil {
+		if err := atomicfile.WriteWith(res.KeyFile, keyPEM, atomicfile.Options{Perm: 0o600}); err != nil {
 			return nil, err
 		}
-		if err := WriteFileAtomic(res.CertFile, certPEM, 0o644); err != nil {
+		if err := atomicfile.WriteWith(res.CertFile, certPEM, atomicfile.Options{Perm: 0o644}); err != nil {
 			return nil, err
 		}
 		res.Generated = true
@@ -114,7 +107,7 @@ func Init(cfg *Config, o InitOptions) (*InitResult, error) {
 	if err := os.MkdirAll(filepath.Dir(res.Kubeconfig), 0o755); err != nil {
 		return nil, fmt.Errorf("create kubeconfig directory: %w", err)
 	}
-	if err := WriteFileAtomic(res.Kubeconfig, kc, 0o600); err != nil {
+	if err := atomicfile.Write(res.Kubeconfig, kc); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -190,73 +183,17 @@ func sans(cfg *Config, o InitOptions) ([]string, []net.IP, error) {
 // existingCert returns the current certificate when it is usable: it parses, matches its key,
 // is valid for more than renewBefore, and covers all SANs.
 func existingCert(certFile, keyFile string, dns []string, ips []net.IP, now time.Time) ([]byte, bool) {
-	certPEM, err := os.ReadFile(certFile)
-	if err != nil {
+	p, err := pki.ReadKeyPair(certFile, keyFile)
+	if err != nil || p.Check(pki.Requirements{Now: now, MinValidity: renewBefore, DNSNames: dns, IPs: ips}) != nil {
 		return nil, false
 	}
-	keyPEM, err := os.ReadFile(keyFile)
-	if err != nil {
-		return nil, false
-	}
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil || len(pair.Certificate) == 0 {
-		return nil, false
-	}
-	c, err := x509.ParseCertificate(pair.Certificate[0])
-	if err != nil || now.Before(c.NotBefore) || now.Add(renewBefore).After(c.NotAfter) {
-		return nil, false
-	}
-	for _, d := range dns {
-		if !slices.Contains(c.DNSNames, d) {
-			return nil, false
-		}
-	}
-	for _, ip := range ips {
-		if !slices.ContainsFunc(c.IPAddresses, ip.Equal) {
-			return nil, false
-		}
-	}
-	return certPEM, true
+	return p.CertPEM, true
 }
 
 func generateCert(keyType string, dns []string, ips []net.IP, now time.Time) (certPEM, keyPEM []byte, err error) {
-	var key crypto.Signer
-	switch keyType {
-	case KeyTypeRSA:
-		key, err = rsa.GenerateKey(rand.Reader, 3072)
-	default:
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate key: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, nil, fmt.Errorf("generate serial: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "ack-ram-authenticator"},
-		NotBefore:    now.Add(-5 * time.Minute),
-		NotAfter:     now.Add(certValidity),
-		// Self-signed and used as its own CA in the webhook kubeconfig.
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:              dns,
-		IPAddresses:           ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create certificate: %w", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encode key: %w", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
+	p, err := pki.SelfSignedServing(pki.SelfSigned{CommonName: "ack-ram-authenticator", KeyType: pki.KeyType(keyType),
+		DNSNames: dns, IPs: ips, NotBefore: now.Add(-5 * time.Minute), NotAfter: now.Add(certValidity)})
+	return p.CertPEM, p.KeyPEM, err
 }
 
 // WebhookKubeconfig is the kubeconfig for kube-apiserver --authentication-token-webhook-config-file:
@@ -318,37 +255,4 @@ func CheckPregenerated(cfg *Config) error {
 		}
 	}
 	return fmt.Errorf("the pregenerated webhook kubeconfig %s has no cluster whose certificate-authority-data trusts the serving certificate in %s: run 'ack-ram-authenticator init' again", path, dir)
-}
-
-// WriteFileAtomic writes data to a temporary file in path's directory with perm, syncs it and
-// renames it over path, so readers never see a partial file.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		_ = f.Close()
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		return fail(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, errors.Join(err))
-	}
-	return nil
 }

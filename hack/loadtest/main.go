@@ -102,119 +102,162 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-
-	emu, err := emulator.New(emulator.Config{Addr: "127.0.0.1:0", StateDir: filepath.Join(dir, "emulator")})
+	t, stop, err := start(ctx, dir, o)
 	if err != nil {
 		return err
 	}
-	if err := emu.Start(ctx); err != nil {
-		return err
-	}
-	defer func() { _ = emu.Close() }()
-	info := emu.Info()
-
-	cfg, err := authenticator.ParseConfig(fmt.Appendf(nil, "clusterID: %s\nserver:\n  stateDir: %s\n  generateKubeconfig: %s\n  stsEndpoint: %s\n  stsCAFile: %s\n",
-		info.ClusterID, filepath.Join(dir, "state"), filepath.Join(dir, "webhook.yaml"), info.Endpoint, info.CAFile), "loadtest")
-	if err != nil {
-		return err
-	}
-	cfg.Server.MapAccounts = []mapper.AccountMapping{{AccountID: info.AccountID, Username: "user-{{UserID}}", Groups: []string{"loadtest"}}}
-	if _, err := authenticator.Init(cfg, authenticator.InitOptions{}); err != nil {
-		return err
-	}
-	srv, err := authenticator.NewServer(cfg, authenticator.Options{})
-	if err != nil {
-		return err
-	}
-	tc, err := srv.TLSConfig()
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	addrc := make(chan string, 1)
-	go func() { served <- srv.ServeListener(sctx, tls.NewListener(ln, tc), func(a string) { addrc <- a }) }()
-	defer func() { stop(); <-served }()
-
-	certPEM, err := os.ReadFile(filepath.Join(cfg.Server.StateDir, authenticator.CertFile))
-	if err != nil {
-		return err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(certPEM)
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-		MaxIdleConns: o.concurrency * 2, MaxIdleConnsPerHost: o.concurrency * 2, IdleConnTimeout: time.Minute}
-	defer tr.CloseIdleConnections()
-	t := &target{emu: emu, info: info, url: "https://" + <-addrc + "/authenticate", client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	defer stop()
 
 	fmt.Printf("ack-ram-authenticator load test: GOMAXPROCS=%d, concurrency %d, TLS over loopback, emulator STS in process\n", runtime.GOMAXPROCS(0), o.concurrency)
 	var failed []string
-
-	// Cached: one token, warmed, sent as fast as the clients can.
-	cachedTok, err := sign(info.ClusterID, info.AccessKeyID, info.AccessKeySecret)
-	if err != nil {
-		return err
-	}
-	cachedBody := reviewBody(cachedTok)
-	if _, err := t.review(ctx, cachedBody); err != nil {
-		return fmt.Errorf("warm-up: %w", err)
-	}
-	res := t.phase(ctx, o.concurrency, o.requests, o.duration, func(int) []byte { return cachedBody })
-	res.print("cached")
-	if res.errors > 0 {
-		failed = append(failed, fmt.Sprintf("%d cached requests failed (first: %v)", res.errors, res.firstErr))
-	}
-	if o.check && (res.p(0.99) >= 2*time.Millisecond || res.rps() <= 10000) {
-		failed = append(failed, fmt.Sprintf("cached targets missed: p99 %v (want < 2ms), %.0f req/s (want > 10000)", res.p(0.99), res.rps()))
-	}
-
-	// Uncached: every request carries a token never seen before (one RAM user each).
-	toks, err := userBodies(emu, info, "u", o.unique)
-	if err != nil {
-		return err
-	}
-	before := emu.Calls(emulator.ServiceSTS, "GetCallerIdentity")
-	res = t.phase(ctx, o.concurrency, len(toks), o.duration, func(i int) []byte { return toks[i] })
-	calls := emu.Calls(emulator.ServiceSTS, "GetCallerIdentity") - before
-	res.print("uncached")
-	fmt.Printf("%-9s STS calls %d for %d unique tokens: %.3f per token\n", "", calls, res.count, float64(calls)/float64(max(res.count, 1)))
-	if res.errors > 0 {
-		failed = append(failed, fmt.Sprintf("%d uncached requests failed (first: %v)", res.errors, res.firstErr))
-	}
-	if calls != res.count {
-		failed = append(failed, fmt.Sprintf("uncached: %d STS calls for %d unique tokens", calls, res.count))
-	}
-
-	// Burst: each new token arrives -burst times at once; singleflight must collapse them.
-	btoks, err := userBodies(emu, info, "b", o.burstTokens)
-	if err != nil {
-		return err
-	}
-	before = emu.Calls(emulator.ServiceSTS, "GetCallerIdentity")
-	var bursts []*result
-	for _, tok := range btoks {
-		r := t.phase(ctx, o.burst, o.burst, o.duration, func(int) []byte { return tok })
-		bursts = append(bursts, r)
-	}
-	calls = emu.Calls(emulator.ServiceSTS, "GetCallerIdentity") - before
-	merged := merge(bursts)
-	merged.print("burst")
-	fmt.Printf("%-9s STS calls %d for %d unique tokens x %d concurrent requests: %.3f per token\n", "", calls, len(btoks), o.burst, float64(calls)/float64(len(btoks)))
-	if merged.errors > 0 {
-		failed = append(failed, fmt.Sprintf("%d burst requests failed (first: %v)", merged.errors, merged.firstErr))
-	}
-	if calls != len(btoks) {
-		failed = append(failed, fmt.Sprintf("burst: %d STS calls for %d unique tokens, want exactly one each", calls, len(btoks)))
+	for _, phase := range []func(context.Context, options) ([]string, error){t.cached, t.uncached, t.bursts} {
+		f, err := phase(ctx, o)
+		if err != nil {
+			return err
+		}
+		failed = append(failed, f...)
 	}
 	if len(failed) > 0 {
 		return errors.Join(toErrs(failed)...)
 	}
 	fmt.Println("ok")
 	return nil
+}
+
+// start starts the emulator and an authenticator that verifies tokens with its STS, both with
+// their state under dir, and returns a target whose client trusts the authenticator; stop shuts
+// both down.
+func start(ctx context.Context, dir string, o options) (_ *target, _ func(), err error) {
+	var cleanups []func()
+	stop := func() {
+		for _, c := range slices.Backward(cleanups) {
+			c()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	emu, err := emulator.New(emulator.Config{Addr: "127.0.0.1:0", StateDir: filepath.Join(dir, "emulator")})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := emu.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	cleanups = append(cleanups, func() { _ = emu.Close() })
+	info := emu.Info()
+
+	cfg, err := authenticator.ParseConfig(fmt.Appendf(nil, "clusterID: %s\nserver:\n  stateDir: %s\n  generateKubeconfig: %s\n  stsEndpoint: %s\n  stsCAFile: %s\n",
+		info.ClusterID, filepath.Join(dir, "state"), filepath.Join(dir, "webhook.yaml"), info.Endpoint, info.CAFile), "loadtest")
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Server.MapAccounts = []mapper.AccountMapping{{AccountID: info.AccountID, Username: "user-{{UserID}}", Groups: []string{"loadtest"}}}
+	if _, err := authenticator.Init(cfg, authenticator.InitOptions{}); err != nil {
+		return nil, nil, err
+	}
+	srv, err := authenticator.NewServer(cfg, authenticator.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	tc, err := srv.TLSConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	addrc := make(chan string, 1)
+	go func() { served <- srv.ServeListener(sctx, tls.NewListener(ln, tc), func(a string) { addrc <- a }) }()
+	cleanups = append(cleanups, func() { cancel(); <-served })
+
+	certPEM, err := os.ReadFile(filepath.Join(cfg.Server.StateDir, authenticator.CertFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		MaxIdleConns: o.concurrency * 2, MaxIdleConnsPerHost: o.concurrency * 2, IdleConnTimeout: time.Minute}
+	cleanups = append(cleanups, tr.CloseIdleConnections)
+	return &target{emu: emu, info: info, url: "https://" + <-addrc + "/authenticate", client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}, stop, nil
+}
+
+// cached sends one token, warmed, as fast as the clients can.
+func (t *target) cached(ctx context.Context, o options) ([]string, error) {
+	tok, err := sign(t.info.ClusterID, t.info.AccessKeyID, t.info.AccessKeySecret)
+	if err != nil {
+		return nil, err
+	}
+	body := reviewBody(tok)
+	if _, err := t.review(ctx, body); err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	res := t.phase(ctx, o.concurrency, o.requests, o.duration, func(int) []byte { return body })
+	res.print("cached")
+	failed := res.failures("cached")
+	if o.check && (res.p(0.99) >= 2*time.Millisecond || res.rps() <= 10000) {
+		failed = append(failed, fmt.Sprintf("cached targets missed: p99 %v (want < 2ms), %.0f req/s (want > 10000)", res.p(0.99), res.rps()))
+	}
+	return failed, nil
+}
+
+// uncached sends a token never seen before in every request (one RAM user each): one STS call
+// each.
+func (t *target) uncached(ctx context.Context, o options) ([]string, error) {
+	toks, err := userBodies(t.emu, t.info, "u", o.unique)
+	if err != nil {
+		return nil, err
+	}
+	before := t.stsCalls()
+	res := t.phase(ctx, o.concurrency, len(toks), o.duration, func(i int) []byte { return toks[i] })
+	calls := t.stsCalls() - before
+	res.print("uncached")
+	fmt.Printf("%-9s STS calls %d for %d unique tokens: %.3f per token\n", "", calls, res.count, float64(calls)/float64(max(res.count, 1)))
+	failed := res.failures("uncached")
+	if calls != res.count {
+		failed = append(failed, fmt.Sprintf("uncached: %d STS calls for %d unique tokens", calls, res.count))
+	}
+	return failed, nil
+}
+
+// bursts sends each new token -burst times at once: singleflight must collapse them into one
+// STS call.
+func (t *target) bursts(ctx context.Context, o options) ([]string, error) {
+	btoks, err := userBodies(t.emu, t.info, "b", o.burstTokens)
+	if err != nil {
+		return nil, err
+	}
+	before := t.stsCalls()
+	var bursts []*result
+	for _, tok := range btoks {
+		r := t.phase(ctx, o.burst, o.burst, o.duration, func(int) []byte { return tok })
+		bursts = append(bursts, r)
+	}
+	calls := t.stsCalls() - before
+	merged := merge(bursts)
+	merged.print("burst")
+	fmt.Printf("%-9s STS calls %d for %d unique tokens x %d concurrent requests: %.3f per token\n", "", calls, len(btoks), o.burst, float64(calls)/float64(len(btoks)))
+	failed := merged.failures("burst")
+	if calls != len(btoks) {
+		failed = append(failed, fmt.Sprintf("burst: %d STS calls for %d unique tokens, want exactly one each", calls, len(btoks)))
+	}
+	return failed, nil
+}
+
+func (t *target) stsCalls() int { return t.emu.Calls(emulator.ServiceSTS, "GetCallerIdentity") }
+
+// failures reports the failed requests of a phase.
+func (r *result) failures(phase string) []string {
+	if r.errors == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%d %s requests failed (first: %v)", r.errors, phase, r.firstErr)}
 }
 
 func toErrs(msgs []string) []error {

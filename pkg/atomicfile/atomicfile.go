@@ -2,10 +2,11 @@
 // a partial one: a temporary file in the same directory, its mode set before any byte is
 // written, fsync, rename over the target, then fsync of the directory. Every file the project
 // writes (credential cache entries, kubeconfigs, serving keys, the emulator's state) goes
-// through it.
+// through it: by path (Write, WriteWith) or relative to an open directory (WriteIn).
 package atomicfile
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,7 +29,7 @@ func Write(path string, data []byte) error { return WriteWith(path, data, Option
 
 // WriteWith writes data to path atomically with the given options. On any error the target is
 // untouched and the temporary file is removed.
-func WriteWith(path string, data []byte, o Options) (err error) {
+func WriteWith(path string, data []byte, o Options) error {
 	if o.Perm == 0 {
 		o.Perm = 0o600
 	}
@@ -48,36 +49,64 @@ func WriteWith(path string, data []byte, o Options) (err error) {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-			err = fmt.Errorf("write %s: %w", path, err)
-		}
-	}()
-	if err := f.Chmod(o.Perm); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
+	if err := fill(f, data, o.Perm); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return err
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	syncDir(dir)
+	syncDir(os.Open(dir))
 	return nil
 }
 
-// syncDir persists the rename; not every platform can sync a directory, and the write has
-// succeeded either way.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
+// WriteIn writes data to the file name inside root atomically with mode perm (0600 when
+// zero), as WriteWith does, but relative to an open directory: a directory that is swapped
+// for another, or for a link, after the caller opened and checked it never receives the data
+// (the credential cache writes this way). The temporary file is created exclusively, so a
+// planted file or link in its place is never written through.
+func WriteIn(root *os.Root, name string, data []byte, perm os.FileMode) error {
+	if perm == 0 {
+		perm = 0o600
+	}
+	tmp := filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".tmp-"+rand.Text())
+	f, err := root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := fill(f, data, perm); err != nil {
+		_ = root.Remove(tmp)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := root.Rename(tmp, name); err != nil {
+		_ = root.Remove(tmp)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	syncDir(root.Open(filepath.Dir(name)))
+	return nil
+}
+
+// fill sets f's mode before any byte is written (a secret is never readable by others, not
+// even for a moment), writes data, syncs and closes f. f is closed on every path.
+func fill(f *os.File, data []byte, perm os.FileMode) error {
+	err := f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir persists the rename in the directory d (as opened by os.Open or os.Root.Open); not
+// every platform can sync a directory, and the write has succeeded either way.
+func syncDir(d *os.File, err error) {
+	if err == nil {
 		_ = d.Sync()
 		_ = d.Close()
 	}

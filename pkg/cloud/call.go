@@ -201,6 +201,39 @@ func (b *base) call(ctx context.Context, o *CallOptions, action string, read boo
 	}
 }
 
+// callWith runs fn, through b.call, with a client that newClient makes from each attempt's
+// configuration.
+func callWith[C any](ctx context.Context, b *base, o *CallOptions, action string, read bool,
+	newClient func(*openapi.Config) (C, error), fn func(C) error) error {
+	return b.call(ctx, o, action, read, func(cfg *openapi.Config) error {
+		cl, err := newClient(cfg)
+		if err != nil {
+			return err
+		}
+		return fn(cl)
+	})
+}
+
+// fetch is callWith for a call that answers with a body: it returns the body get extracts
+// from the response. A missing body is an empty-response error (ErrUnavailable), so callers
+// never see a nil body without an error.
+func fetch[C, B any](ctx context.Context, b *base, o *CallOptions, action string, read bool,
+	newClient func(*openapi.Config) (C, error), get func(C) (*B, error)) (*B, error) {
+	var body *B
+	err := callWith(ctx, b, o, action, read, newClient, func(cl C) error {
+		var err error
+		body, err = get(cl)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if body == nil {
+		return nil, errEmpty(b.service, action)
+	}
+	return body, nil
+}
+
 // ctxError reports a call stopped by its context; errors.Is matches both ErrUnavailable and the
 // context error.
 func (b *base) ctxError(action string, cerr, last error) error {

@@ -63,34 +63,33 @@ type Cluster struct {
 	MetaData map[string]any
 }
 
+// do runs one signed CS call.
 func (c *CS) do(ctx context.Context, action string, read bool, fn func(cl *cs.Client) error) error {
 	if err := c.b.requireCredential(action); err != nil {
 		return err
 	}
-	return c.b.call(ctx, &c.CallOptions, action, read, func(cfg *openapi.Config) error {
-		cl, err := cs.NewClient(cfg)
-		if err != nil {
-			return err
-		}
-		return fn(cl)
-	})
+	return callWith(ctx, &c.b, &c.CallOptions, action, read, cs.NewClient, fn)
+}
+
+// csFetch runs one signed CS call that answers with a body, and returns the body.
+func csFetch[B any](ctx context.Context, c *CS, action string, read bool, get func(cl *cs.Client) (*B, error)) (*B, error) {
+	if err := c.b.requireCredential(action); err != nil {
+		return nil, err
+	}
+	return fetch(ctx, &c.b, &c.CallOptions, action, read, cs.NewClient, get)
 }
 
 // DescribeClusterDetail returns one cluster; a missing cluster is ErrNotFound.
 func (c *CS) DescribeClusterDetail(ctx context.Context, id string) (*Cluster, error) {
-	var body *cs.DescribeClusterDetailResponseBody
-	err := c.do(ctx, "DescribeClusterDetail", true, func(cl *cs.Client) error {
+	body, err := csFetch(ctx, c, "DescribeClusterDetail", true, func(cl *cs.Client) (*cs.DescribeClusterDetailResponseBody, error) {
 		resp, err := cl.DescribeClusterDetail(tea.String(id))
-		if err == nil {
-			body = resp.Body
+		if err != nil {
+			return nil, err
 		}
-		return err
+		return resp.Body, nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if body == nil {
-		return nil, errEmpty("cs", "DescribeClusterDetail")
 	}
 	return newCluster(clusterFields{
 		id: body.ClusterId, name: body.Name, region: body.RegionId, state: body.State, typ: body.ClusterType,
@@ -260,38 +259,30 @@ func (c *CS) describeClustersPage(ctx context.Context, q ClusterQuery, page, siz
 	if q.Name != "" {
 		req.Name = tea.String(q.Name)
 	}
-	var body *cs.DescribeClustersV1ResponseBody
-	err := c.do(ctx, "DescribeClustersV1", true, func(cl *cs.Client) error {
+	body, err := csFetch(ctx, c, "DescribeClustersV1", true, func(cl *cs.Client) (*cs.DescribeClustersV1ResponseBody, error) {
 		resp, err := cl.DescribeClustersV1(req)
-		if err == nil {
-			body = resp.Body
+		if err != nil {
+			return nil, err
 		}
-		return err
+		return resp.Body, nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if body == nil {
-		return nil, errEmpty("cs", "DescribeClustersV1")
 	}
 	return body, nil
 }
 
 // ModifyClusterRRSA enables or disables RRSA and returns the task id to poll with DescribeTaskInfo.
 func (c *CS) ModifyClusterRRSA(ctx context.Context, id string, enable bool) (string, error) {
-	var body *cs.ModifyClusterResponseBody
-	err := c.do(ctx, "ModifyCluster", false, func(cl *cs.Client) error {
+	body, err := csFetch(ctx, c, "ModifyCluster", false, func(cl *cs.Client) (*cs.ModifyClusterResponseBody, error) {
 		resp, err := cl.ModifyCluster(tea.String(id), &cs.ModifyClusterRequest{EnableRrsa: tea.Bool(enable)})
-		if err == nil {
-			body = resp.Body
+		if err != nil {
+			return nil, err
 		}
-		return err
+		return resp.Body, nil
 	})
 	if err != nil {
 		return "", err
-	}
-	if body == nil {
-		return "", errEmpty("cs", "ModifyCluster")
 	}
 	return tea.StringValue(body.TaskId), nil
 }
@@ -334,19 +325,15 @@ func (t *Task) Succeeded() bool {
 
 // DescribeTaskInfo returns the state of a task.
 func (c *CS) DescribeTaskInfo(ctx context.Context, taskID string) (*Task, error) {
-	var body *cs.DescribeTaskInfoResponseBody
-	err := c.do(ctx, "DescribeTaskInfo", true, func(cl *cs.Client) error {
+	body, err := csFetch(ctx, c, "DescribeTaskInfo", true, func(cl *cs.Client) (*cs.DescribeTaskInfoResponseBody, error) {
 		resp, err := cl.DescribeTaskInfo(tea.String(taskID))
-		if err == nil {
-			body = resp.Body
+		if err != nil {
+			return nil, err
 		}
-		return err
+		return resp.Body, nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if body == nil {
-		return nil, errEmpty("cs", "DescribeTaskInfo")
 	}
 	t := &Task{
 		TaskID: tea.StringValue(body.TaskId), ClusterID: tea.StringValue(body.ClusterId),
@@ -369,19 +356,15 @@ func (c *CS) DescribeTaskInfo(ctx context.Context, taskID string) (*Task, error)
 
 // DescribeClusterTasks returns the most recent tasks of a cluster (up to 50), newest first.
 func (c *CS) DescribeClusterTasks(ctx context.Context, id string) ([]Task, error) {
-	var body *cs.DescribeClusterTasksResponseBody
-	err := c.do(ctx, "DescribeClusterTasks", true, func(cl *cs.Client) error {
+	body, err := csFetch(ctx, c, "DescribeClusterTasks", true, func(cl *cs.Client) (*cs.DescribeClusterTasksResponseBody, error) {
 		resp, err := cl.DescribeClusterTasks(tea.String(id), &cs.DescribeClusterTasksRequest{PageSize: tea.Int32(50)})
-		if err == nil {
-			body = resp.Body
+		if err != nil {
+			return nil, err
 		}
-		return err
+		return resp.Body, nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if body == nil {
-		return nil, errEmpty("cs", "DescribeClusterTasks")
 	}
 	out := make([]Task, 0, len(body.Tasks))
 	for _, x := range body.Tasks {
@@ -487,19 +470,15 @@ func (c *CS) DescribeClusterUserKubeconfig(ctx context.Context, id string, priva
 	if minutes > 0 {
 		req.TemporaryDurationMinutes = tea.Int64(int64(minutes))
 	}
-	var body *cs.DescribeClusterUserKubeconfigResponseBody
-	err := c.do(ctx, "DescribeClusterUserKubeconfig", true, func(cl *cs.Client) error {
+	body, err := csFetch(ctx, c, "DescribeClusterUserKubeconfig", true, func(cl *cs.Client) (*cs.DescribeClusterUserKubeconfigResponseBody, error) {
 		resp, err := cl.DescribeClusterUserKubeconfig(tea.String(id), req)
-		if err == nil {
-			body = resp.Body
+		if err != nil {
+			return nil, err
 		}
-		return err
+		return resp.Body, nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if body == nil {
-		return nil, errEmpty("cs", "DescribeClusterUserKubeconfig")
 	}
 	return &UserKubeconfig{Config: tea.StringValue(body.Config), Expiration: parseTime(tea.StringValue(body.Expiration))}, nil
 }

@@ -3,7 +3,6 @@ package cloud
 import (
 	"context"
 
-	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	ram "github.com/alibabacloud-go/ram-20150501/v2/client"
 	"github.com/alibabacloud-go/tea/tea"
 	"github.com/aliyun/credentials-go/credentials"
@@ -55,41 +54,52 @@ const (
 	PolicyTypeCustom = "Custom"
 )
 
+// do runs one signed RAM call.
 func (c *RAM) do(ctx context.Context, action string, read bool, fn func(cl *ram.Client) error) error {
 	if err := c.b.requireCredential(action); err != nil {
 		return err
 	}
-	return c.b.call(ctx, &c.CallOptions, action, read, func(cfg *openapi.Config) error {
-		cl, err := ram.NewClient(cfg)
-		if err != nil {
-			return err
-		}
-		return fn(cl)
-	})
+	return callWith(ctx, &c.b, &c.CallOptions, action, read, ram.NewClient, fn)
+}
+
+// ramFetch runs one signed RAM call that answers with a body, and returns the body.
+func ramFetch[B any](ctx context.Context, c *RAM, action string, read bool, get func(cl *ram.Client) (*B, error)) (*B, error) {
+	if err := c.b.requireCredential(action); err != nil {
+		return nil, err
+	}
+	return fetch(ctx, &c.b, &c.CallOptions, action, read, ram.NewClient, get)
 }
 
 // GetRole returns the role name; a missing role is ErrNotFound.
 func (c *RAM) GetRole(ctx context.Context, name string) (*Role, error) {
-	var r *ram.GetRoleResponseBodyRole
-	err := c.do(ctx, "GetRole", true, func(cl *ram.Client) error {
+	r, err := ramFetch(ctx, c, "GetRole", true, func(cl *ram.Client) (*ram.GetRoleResponseBodyRole, error) {
 		resp, err := cl.GetRole(&ram.GetRoleRequest{RoleName: tea.String(name)})
-		if err == nil && resp.Body != nil {
-			r = resp.Body.Role
+		if err != nil || resp.Body == nil {
+			return nil, err
 		}
-		return err
+		return resp.Body.Role, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if r == nil {
-		return nil, errEmpty("ram", "GetRole")
-	}
+	return newRole(roleFields{name: r.RoleName, arn: r.Arn, id: r.RoleId, description: r.Description,
+		document: r.AssumeRolePolicyDocument, maxSession: r.MaxSessionDuration, created: r.CreateDate, updated: r.UpdateDate}), nil
+}
+
+// roleFields are the fields of a role in GetRole, CreateRole and UpdateRole responses (three
+// SDK types).
+type roleFields struct {
+	name, arn, id, description, document, created, updated *string
+	maxSession                                             *int64
+}
+
+func newRole(f roleFields) *Role {
 	return &Role{
-		Name: tea.StringValue(r.RoleName), ARN: tea.StringValue(r.Arn), RoleID: tea.StringValue(r.RoleId),
-		Description: tea.StringValue(r.Description), AssumeRolePolicyDocument: tea.StringValue(r.AssumeRolePolicyDocument),
-		MaxSessionDuration: tea.Int64Value(r.MaxSessionDuration), CreateDate: tea.StringValue(r.CreateDate),
-		UpdateDate: tea.StringValue(r.UpdateDate),
-	}, nil
+		Name: tea.StringValue(f.name), ARN: tea.StringValue(f.arn), RoleID: tea.StringValue(f.id),
+		Description: tea.StringValue(f.description), AssumeRolePolicyDocument: tea.StringValue(f.document),
+		MaxSessionDuration: tea.Int64Value(f.maxSession), CreateDate: tea.StringValue(f.created),
+		UpdateDate: tea.StringValue(f.updated),
+	}
 }
 
 // CreateRoleInput are the parameters of CreateRole.
@@ -112,52 +122,38 @@ func (c *RAM) CreateRole(ctx context.Context, in CreateRoleInput) (*Role, error)
 	if in.MaxSessionDuration > 0 {
 		req.MaxSessionDuration = tea.Int64(in.MaxSessionDuration)
 	}
-	var r *ram.CreateRoleResponseBodyRole
-	err := c.do(ctx, "CreateRole", false, func(cl *ram.Client) error {
+	r, err := ramFetch(ctx, c, "CreateRole", false, func(cl *ram.Client) (*ram.CreateRoleResponseBodyRole, error) {
 		resp, err := cl.CreateRole(req)
-		if err == nil && resp.Body != nil {
-			r = resp.Body.Role
+		if err != nil || resp.Body == nil {
+			return nil, err
 		}
-		return err
+		return resp.Body.Role, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if r == nil {
-		return nil, errEmpty("ram", "CreateRole")
-	}
-	return &Role{
-		Name: tea.StringValue(r.RoleName), ARN: tea.StringValue(r.Arn), RoleID: tea.StringValue(r.RoleId),
-		Description: tea.StringValue(r.Description), AssumeRolePolicyDocument: tea.StringValue(r.AssumeRolePolicyDocument),
-		MaxSessionDuration: tea.Int64Value(r.MaxSessionDuration), CreateDate: tea.StringValue(r.CreateDate),
-	}, nil
+	// CreateRole answers without an update date.
+	return newRole(roleFields{name: r.RoleName, arn: r.Arn, id: r.RoleId, description: r.Description,
+		document: r.AssumeRolePolicyDocument, maxSession: r.MaxSessionDuration, created: r.CreateDate}), nil
 }
 
 // UpdateRole replaces the trust policy of a role.
 func (c *RAM) UpdateRole(ctx context.Context, name, newTrustPolicy string) (*Role, error) {
-	var r *ram.UpdateRoleResponseBodyRole
-	err := c.do(ctx, "UpdateRole", false, func(cl *ram.Client) error {
+	r, err := ramFetch(ctx, c, "UpdateRole", false, func(cl *ram.Client) (*ram.UpdateRoleResponseBodyRole, error) {
 		resp, err := cl.UpdateRole(&ram.UpdateRoleRequest{
 			RoleName:                    tea.String(name),
 			NewAssumeRolePolicyDocument: tea.String(newTrustPolicy),
 		})
-		if err == nil && resp.Body != nil {
-			r = resp.Body.Role
+		if err != nil || resp.Body == nil {
+			return nil, err
 		}
-		return err
+		return resp.Body.Role, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if r == nil {
-		return nil, errEmpty("ram", "UpdateRole")
-	}
-	return &Role{
-		Name: tea.StringValue(r.RoleName), ARN: tea.StringValue(r.Arn), RoleID: tea.StringValue(r.RoleId),
-		Description: tea.StringValue(r.Description), AssumeRolePolicyDocument: tea.StringValue(r.AssumeRolePolicyDocument),
-		MaxSessionDuration: tea.Int64Value(r.MaxSessionDuration), CreateDate: tea.StringValue(r.CreateDate),
-		UpdateDate: tea.StringValue(r.UpdateDate),
-	}, nil
+	return newRole(roleFields{name: r.RoleName, arn: r.Arn, id: r.RoleId, description: r.Description,
+		document: r.AssumeRolePolicyDocument, maxSession: r.MaxSessionDuration, created: r.CreateDate, updated: r.UpdateDate}), nil
 }
 
 // DeleteRole deletes a role (RAM refuses while policies are attached: ErrInvalid).
@@ -170,18 +166,17 @@ func (c *RAM) DeleteRole(ctx context.Context, name string) error {
 
 // GetPolicy returns a policy with the document of its default version.
 func (c *RAM) GetPolicy(ctx context.Context, name, policyType string) (*Policy, error) {
-	var body *ram.GetPolicyResponseBody
-	err := c.do(ctx, "GetPolicy", true, func(cl *ram.Client) error {
+	body, err := ramFetch(ctx, c, "GetPolicy", true, func(cl *ram.Client) (*ram.GetPolicyResponseBody, error) {
 		resp, err := cl.GetPolicy(&ram.GetPolicyRequest{PolicyName: tea.String(name), PolicyType: tea.String(policyType)})
-		if err == nil {
-			body = resp.Body
+		if err != nil {
+			return nil, err
 		}
-		return err
+		return resp.Body, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if body == nil || body.Policy == nil {
+	if body.Policy == nil {
 		return nil, errEmpty("ram", "GetPolicy")
 	}
 	p := body.Policy

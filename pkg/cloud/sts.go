@@ -56,24 +56,15 @@ func (c *STS) GetCallerIdentity(ctx context.Context) (*CallerIdentity, error) {
 	if err := c.b.requireCredential(action); err != nil {
 		return nil, err
 	}
-	var body *sts.GetCallerIdentityResponseBody
-	err := c.b.call(ctx, &c.CallOptions, action, true, func(cfg *openapi.Config) error {
-		cl, err := sts.NewClient(cfg)
-		if err != nil {
-			return err
-		}
+	body, err := fetch(ctx, &c.b, &c.CallOptions, action, true, sts.NewClient, func(cl *sts.Client) (*sts.GetCallerIdentityResponseBody, error) {
 		resp, err := cl.GetCallerIdentity()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		body = resp.Body
-		return nil
+		return resp.Body, nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if body == nil {
-		return nil, errEmpty("sts", action)
 	}
 	return &CallerIdentity{
 		AccountID:    tea.StringValue(body.AccountId),
@@ -124,31 +115,18 @@ func (c *STS) AssumeRole(ctx context.Context, in AssumeRoleInput) (*AssumeRoleOu
 	if in.Policy != "" {
 		req.Policy = tea.String(in.Policy)
 	}
-	var body *sts.AssumeRoleResponseBody
-	err := c.b.call(ctx, &c.CallOptions, action, false, func(cfg *openapi.Config) error {
-		cl, err := sts.NewClient(cfg)
-		if err != nil {
-			return err
-		}
+	return fetch(ctx, &c.b, &c.CallOptions, action, false, sts.NewClient, func(cl *sts.Client) (*AssumeRoleOutput, error) {
 		resp, err := cl.AssumeRole(req)
-		if err != nil {
-			return err
+		if err != nil || resp.Body == nil || resp.Body.Credentials == nil {
+			return nil, err // no credentials: fetch reports an empty response
 		}
-		body = resp.Body
-		return nil
+		b := resp.Body
+		out := &AssumeRoleOutput{Credentials: stsCreds(b.Credentials.AccessKeyId, b.Credentials.AccessKeySecret, b.Credentials.SecurityToken, b.Credentials.Expiration)}
+		if u := b.AssumedRoleUser; u != nil {
+			out.AssumedRoleARN, out.AssumedRoleID = tea.StringValue(u.Arn), tea.StringValue(u.AssumedRoleId)
+		}
+		return out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if body == nil || body.Credentials == nil {
-		return nil, errEmpty("sts", action)
-	}
-	out := &AssumeRoleOutput{Credentials: stsCreds(body.Credentials.AccessKeyId, body.Credentials.AccessKeySecret,
-		body.Credentials.SecurityToken, body.Credentials.Expiration)}
-	if u := body.AssumedRoleUser; u != nil {
-		out.AssumedRoleARN, out.AssumedRoleID = tea.StringValue(u.Arn), tea.StringValue(u.AssumedRoleId)
-	}
-	return out, nil
 }
 
 // AssumeRoleWithOIDCInput are the parameters of AssumeRoleWithOIDC.
@@ -186,35 +164,25 @@ func (c *STS) AssumeRoleWithOIDC(ctx context.Context, in AssumeRoleWithOIDCInput
 	if in.Duration > 0 {
 		req.DurationSeconds = tea.Int64(int64(in.Duration / time.Second))
 	}
-	var body *sts.AssumeRoleWithOIDCResponseBody
-	err := c.b.call(ctx, &c.CallOptions, action, false, func(cfg *openapi.Config) error {
+	anonymous := func(cfg *openapi.Config) (*sts.Client, error) {
 		cfg.Credential = nil // anonymous by design
-		cl, err := sts.NewClient(cfg)
-		if err != nil {
-			return err
-		}
+		return sts.NewClient(cfg)
+	}
+	return fetch(ctx, &c.b, &c.CallOptions, action, false, anonymous, func(cl *sts.Client) (*AssumeRoleWithOIDCOutput, error) {
 		resp, err := cl.AssumeRoleWithOIDC(req)
-		if err != nil {
-			return err
+		if err != nil || resp.Body == nil || resp.Body.Credentials == nil {
+			return nil, err // no credentials: fetch reports an empty response
 		}
-		body = resp.Body
-		return nil
+		b := resp.Body
+		out := &AssumeRoleWithOIDCOutput{Credentials: stsCreds(b.Credentials.AccessKeyId, b.Credentials.AccessKeySecret, b.Credentials.SecurityToken, b.Credentials.Expiration)}
+		if u := b.AssumedRoleUser; u != nil {
+			out.AssumedRoleARN = tea.StringValue(u.Arn)
+		}
+		if t := b.OIDCTokenInfo; t != nil {
+			out.OIDCSubject, out.OIDCIssuer, out.OIDCAudience = tea.StringValue(t.Subject), tea.StringValue(t.Issuer), tea.StringValue(t.ClientIds)
+		}
+		return out, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if body == nil || body.Credentials == nil {
-		return nil, errEmpty("sts", action)
-	}
-	out := &AssumeRoleWithOIDCOutput{Credentials: stsCreds(body.Credentials.AccessKeyId, body.Credentials.AccessKeySecret,
-		body.Credentials.SecurityToken, body.Credentials.Expiration)}
-	if u := body.AssumedRoleUser; u != nil {
-		out.AssumedRoleARN = tea.StringValue(u.Arn)
-	}
-	if t := body.OIDCTokenInfo; t != nil {
-		out.OIDCSubject, out.OIDCIssuer, out.OIDCAudience = tea.StringValue(t.Subject), tea.StringValue(t.Issuer), tea.StringValue(t.ClientIds)
-	}
-	return out, nil
 }
 
 // sessionName returns name, or when empty a default: RoleSessionName is mandatory, and naming the

@@ -2,14 +2,13 @@ package credentials
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 )
 
 // The aliyun CLI config is parsed here rather than through credentials-go's
@@ -83,254 +82,192 @@ const cliModes = "AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OID
 // It returns (nil, nil) when the default file is absent or has no matching
 // profile for an implicit name, so the INI file can be tried next.
 func (r *resolver) fromAliyunCLI(explicitPath string) (*Resolved, error) {
-	path, explicit := r.expand(explicitPath), explicitPath != ""
-	if !explicit {
-		if v, _ := getenv(r.lookup, EnvAlibabaCloudConfigFile); v != "" {
-			path, explicit = r.expand(v), true
-		} else {
-			h, err := r.homeDir()
-			if err != nil {
-				return nil, &SourceError{Source: "aliyun CLI config", Err: err}
-			}
-			path = filepath.Join(h, ".aliyun", "config.json")
-		}
-	}
-	shown := r.display(path)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && !explicit {
-			r.tried = append(r.tried, fmt.Sprintf("aliyun CLI config %s: file does not exist", shown))
-			return nil, nil
-		}
-		return nil, &SourceError{Source: "aliyun CLI config", Location: shown, Err: fmt.Errorf("cannot read file: %w", unwrapPathErr(err))}
+	f, err := r.readConfigFile("aliyun CLI config", explicitPath, EnvAlibabaCloudConfigFile, ".aliyun", "config.json")
+	if f == nil || err != nil {
+		return nil, err
 	}
 	var cfg cliConfig
-	if err := json.Unmarshal(raw, &cfg); err != nil {
+	if err := json.Unmarshal(f.raw, &cfg); err != nil {
 		// Only the decoder's message: it names offsets and types, never the
 		// file contents.
-		return nil, &SourceError{Source: "aliyun CLI config", Location: shown, Err: fmt.Errorf("invalid JSON: %w", err)}
+		return nil, &SourceError{Source: "aliyun CLI config", Location: f.shown, Err: fmt.Errorf("invalid JSON: %w", err)}
 	}
-
-	name, from := r.o.ProfileName, "--profile-name"
-	if name == "" {
-		if v, _ := getenv(r.lookup, EnvAlibabaCloudProfile); v != "" {
-			name, from = v, EnvAlibabaCloudProfile
-		}
-	}
-	if name == "" && cfg.Current != "" {
-		name, from = cfg.Current, `"current" in the file`
-	}
-	if name == "" {
-		name, from = "default", "default"
-	}
+	name, from := r.profileName(cfg.Current)
 	p := cfg.profile(name)
 	if p == nil {
 		// A profile named by ALIBABA_CLOUD_PROFILE or "default" may live in the
 		// INI file instead; anything named explicitly must exist here.
-		if !explicit && (from == EnvAlibabaCloudProfile || from == "default") {
-			r.tried = append(r.tried, fmt.Sprintf("aliyun CLI config %s: no profile %q (from %s; profiles: %s)", shown, name, from, cfg.names()))
+		if !f.explicit && (from == EnvAlibabaCloudProfile || from == "default") {
+			r.tried = append(r.tried, fmt.Sprintf("aliyun CLI config %s: no profile %q (from %s; profiles: %s)", f.shown, name, from, cfg.names()))
 			return nil, nil
 		}
 		hint := ""
-		if !explicit && from != `"current" in the file` {
+		if !f.explicit && from != fromCurrent {
 			hint = "; to use a section of the credentials INI file instead, add --ignore-aliyun-cli-credentials"
 		}
-		return nil, &SourceError{Source: fmt.Sprintf("aliyun CLI profile %q", name), Location: shown,
+		return nil, &SourceError{Source: fmt.Sprintf("aliyun CLI profile %q", name), Location: f.shown,
 			Err: fmt.Errorf("no such profile (named by %s); profiles in the file: %s%s", from, cfg.names(), hint)}
 	}
-	return r.cliProfileResolved(&cfg, p, shown, path, nil)
+	return r.cliProfileResolved(&cfg, p, f, nil)
 }
 
-func (r *resolver) cliProfileResolved(cfg *cliConfig, p *cliProfile, shown, path string, seen []string) (*Resolved, error) {
-	src := fmt.Sprintf("aliyun CLI profile %q", p.Name)
-	fail := func(format string, args ...any) error {
-		return &SourceError{Source: src, Location: shown, Err: fmt.Errorf("mode %s: "+format, append([]any{p.Mode}, args...)...)}
-	}
-	missing := func(fields ...string) error {
-		return fail("missing %s; fix it with `aliyun configure --profile %s --mode %s`", strings.Join(fields, " and "), p.Name, p.Mode)
-	}
-	source := fmt.Sprintf("%s (%s, mode %s)", src, shown, p.Mode)
-	key := func(parts ...string) string {
-		return identityKey(append([]string{"aliyun-cli", path, p.Name, p.Mode}, parts...)...)
-	}
-	ep := stsEndpointFor(r.o.endpoints(), p.StsRegion, p.EnableVPC)
-	role := roleSpec{
-		arn: p.RAMRoleARN, session: p.RAMSessionName, policy: p.Policy, externalID: p.ExternalID,
-		duration: time.Duration(p.ExpiredSeconds) * time.Second,
-	}
-	if role.session == "" {
-		role.session = r.o.sessionName()
-	}
+// cliProfileResolver resolves one profile of an aliyun CLI config: one method per mode.
+type cliProfileResolver struct {
+	profileSource
+	r   *resolver
+	cfg *cliConfig
+	p   *cliProfile
+	f   *configFile
+	// seen lists the profiles already on the source_profile chain, to refuse loops.
+	seen []string
+	ep   cloud.Endpoints
+	role roleSpec
+}
 
+func (r *resolver) cliProfileResolved(cfg *cliConfig, p *cliProfile, f *configFile, seen []string) (*Resolved, error) {
+	c := &cliProfileResolver{r: r, cfg: cfg, p: p, f: f, seen: seen,
+		profileSource: newProfileSource("aliyun-cli", fmt.Sprintf("aliyun CLI profile %q", p.Name), p.Name, f, "mode", p.Mode),
+		ep:            stsEndpointFor(r.o.endpoints(), p.StsRegion, p.EnableVPC),
+		role: roleSpec{
+			arn: p.RAMRoleARN, session: p.RAMSessionName, policy: p.Policy, externalID: p.ExternalID,
+			duration: time.Duration(p.ExpiredSeconds) * time.Second,
+		},
+	}
+	if c.role.session == "" {
+		c.role.session = r.o.sessionName()
+	}
 	switch p.Mode {
 	case "AK":
-		var m []string
-		if p.AccessKeyID == "" {
-			m = append(m, "access_key_id")
-		}
-		if p.AccessKeySecret == "" {
-			m = append(m, "access_key_secret")
-		}
-		if len(m) > 0 {
-			return nil, missing(m...)
-		}
-		return newStatic(Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: p.AccessKeySecret}, source, key(p.AccessKeyID))
-
+		return c.accessKey()
 	case "StsToken":
-		var m []string
-		for _, f := range [][2]string{{"access_key_id", p.AccessKeyID}, {"access_key_secret", p.AccessKeySecret}, {"sts_token", p.StsToken}} {
-			if f[1] == "" {
-				m = append(m, f[0])
-			}
-		}
-		if len(m) > 0 {
-			return nil, missing(m...)
-		}
-		c := Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: p.AccessKeySecret, SecurityToken: p.StsToken}
-		if p.StsExpiration > 0 {
-			c.Expiration = time.Unix(p.StsExpiration, 0)
-			if !r.now().Before(c.Expiration) {
-				return nil, fail("the stored STS token expired at %s; store a new one with `aliyun configure --profile %s --mode StsToken`", c.Expiration.UTC().Format(time.RFC3339), p.Name)
-			}
-		}
-		return newStatic(c, source, key(p.AccessKeyID))
-
+		return c.stsToken()
 	case "RamRoleArn":
-		var m []string
-		for _, f := range [][2]string{{"access_key_id", p.AccessKeyID}, {"access_key_secret", p.AccessKeySecret}, {"ram_role_arn", p.RAMRoleARN}} {
-			if f[1] == "" {
-				m = append(m, f[0])
-			}
-		}
-		if len(m) > 0 {
-			return nil, missing(m...)
-		}
-		base, err := newStatic(Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: p.AccessKeySecret, SecurityToken: p.StsToken}, source, "")
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		res, err := r.assumeRole(base, role, ep)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		res.Source, res.IdentityKey = source, key(p.AccessKeyID, p.RAMRoleARN, role.session)
-		return res, nil
-
+		return c.ramRoleARN()
 	case "ChainableRamRoleArn":
-		if p.SourceProfile == "" || p.RAMRoleARN == "" {
-			var m []string
-			if p.SourceProfile == "" {
-				m = append(m, "source_profile")
-			}
-			if p.RAMRoleARN == "" {
-				m = append(m, "ram_role_arn")
-			}
-			return nil, missing(m...)
-		}
-		seen = append(seen, p.Name)
-		for _, s := range seen {
-			if s == p.SourceProfile {
-				return nil, fail("source_profile chain loops: %s -> %s", strings.Join(seen, " -> "), p.SourceProfile)
-			}
-		}
-		sp := cfg.profile(p.SourceProfile)
-		if sp == nil {
-			return nil, fail("source_profile %q does not exist; profiles in the file: %s", p.SourceProfile, cfg.names())
-		}
-		base, err := r.cliProfileResolved(cfg, sp, shown, path, seen)
-		if err != nil {
-			return nil, err
-		}
-		res, err := r.assumeRole(base, role, ep)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		res.Source = fmt.Sprintf("%s (%s, mode %s via source profile %q)", src, shown, p.Mode, sp.Name)
-		res.IdentityKey = key(base.IdentityKey, p.RAMRoleARN, role.session)
-		return res, nil
-
+		return c.chainableRAMRoleARN()
 	case "EcsRamRole":
-		res, err := r.ecs(p.RAMRoleName, source)
+		res, err := r.ecs(p.RAMRoleName, c.source)
 		if err != nil {
 			return nil, err
 		}
-		res.IdentityKey = key(p.RAMRoleName)
+		res.IdentityKey = c.key(p.RAMRoleName)
 		return res, nil
-
 	case "OIDC":
-		var m []string
-		for _, f := range [][2]string{{"ram_role_arn", p.RAMRoleARN}, {"oidc_provider_arn", p.OIDCProviderARN}, {"oidc_token_file", p.OIDCTokenFile}} {
-			if f[1] == "" {
-				m = append(m, f[0])
-			}
-		}
-		if len(m) > 0 {
-			return nil, missing(m...)
-		}
-		res, err := r.oidc(oidcSpec{roleARN: p.RAMRoleARN, providerARN: p.OIDCProviderARN, tokenFile: r.expand(p.OIDCTokenFile),
-			session: role.session, duration: role.duration}, ep)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		res.Source, res.IdentityKey = source, key(p.RAMRoleARN, p.OIDCProviderARN, p.OIDCTokenFile)
-		return res, nil
-
+		return c.oidc()
 	case "External":
-		if p.ProcessCommand == "" {
-			return nil, missing("process_command")
-		}
-		res, err := r.external(p.ProcessCommand)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		res.Source, res.IdentityKey = source, key(p.ProcessCommand)
-		return res, nil
-
+		return c.fetched(c.require([2]string{"process_command", p.ProcessCommand}), r.external, p.ProcessCommand)
 	case "CredentialsURI":
-		if p.CredentialsURI == "" {
-			return nil, missing("credentials_uri")
-		}
-		res, err := r.uri(p.CredentialsURI)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		res.Source, res.IdentityKey = source, key(p.CredentialsURI)
-		return res, nil
-
+		return c.fetched(c.require([2]string{"credentials_uri", p.CredentialsURI}), r.uri, p.CredentialsURI)
 	case "CloudSSO", "OAuth":
-		// Logging in is interactive (browser); kubectl runs us
-		// non-interactively, so only the STS token the CLI stored after its
-		// last login can be used.
-		login := fmt.Sprintf("`aliyun configure --profile %s --mode %s`", p.Name, p.Mode)
-		if p.AccessKeyID == "" || p.AccessKeySecret == "" || p.StsToken == "" {
-			return nil, fail("no stored STS token (the profile has not been logged in); log in with %s, then retry", login)
-		}
-		c := Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: p.AccessKeySecret, SecurityToken: p.StsToken}
-		if p.StsExpiration > 0 {
-			c.Expiration = time.Unix(p.StsExpiration, 0)
-		}
-		if c.Expiration.IsZero() || !r.now().Add(time.Minute).Before(c.Expiration) {
-			when := "has no expiration recorded"
-			if !c.Expiration.IsZero() {
-				when = "expired at " + c.Expiration.UTC().Format(time.RFC3339)
-			}
-			return nil, fail("the stored STS token %s and kubectl-ack cannot refresh it non-interactively; log in again with %s (or run any `aliyun` command with --profile %s to refresh it)", when, login, p.Name)
-		}
-		return newStatic(c, source, key(p.CloudSSOSignInURL, p.CloudSSOAccountID, p.CloudSSOAccess, p.OAuthSiteType))
-
+		return c.loginToken()
 	case "":
-		return nil, &SourceError{Source: src, Location: shown, Err: fmt.Errorf("mode is empty; set it with `aliyun configure --profile %s --mode <mode>` (supported: %s)", p.Name, cliModes)}
+		return nil, &SourceError{Source: c.src, Location: f.shown, Err: fmt.Errorf("mode is empty; set it with `aliyun configure --profile %s --mode <mode>` (supported: %s)", p.Name, cliModes)}
 	default:
-		return nil, &SourceError{Source: src, Location: shown, Err: fmt.Errorf("unknown mode %q (supported: %s)", p.Mode, cliModes)}
+		return nil, &SourceError{Source: c.src, Location: f.shown, Err: fmt.Errorf("unknown mode %q (supported: %s)", p.Mode, cliModes)}
 	}
 }
 
-// unwrapPathErr drops the path from *fs.PathError, which the caller already
-// reports in a shortened form.
-func unwrapPathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
+// require fails naming every {field, value} pair whose value is empty, and how to fix it.
+func (c *cliProfileResolver) require(fields ...[2]string) error {
+	if m := emptyNames(fields...); len(m) > 0 {
+		return c.fail("missing %s; fix it with `aliyun configure --profile %s --mode %s`", strings.Join(m, " and "), c.p.Name, c.p.Mode)
 	}
-	return err
+	return nil
+}
+
+func (c *cliProfileResolver) accessKey() (*Resolved, error) {
+	p := c.p
+	if err := c.require([2]string{"access_key_id", p.AccessKeyID}, [2]string{"access_key_secret", p.AccessKeySecret}); err != nil {
+		return nil, err
+	}
+	return newStatic(Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: p.AccessKeySecret}, c.source, c.key(p.AccessKeyID))
+}
+
+func (c *cliProfileResolver) stsToken() (*Resolved, error) {
+	p := c.p
+	if err := c.require([2]string{"access_key_id", p.AccessKeyID}, [2]string{"access_key_secret", p.AccessKeySecret}, [2]string{"sts_token", p.StsToken}); err != nil {
+		return nil, err
+	}
+	cred := Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: p.AccessKeySecret, SecurityToken: p.StsToken}
+	if p.StsExpiration > 0 {
+		cred.Expiration = time.Unix(p.StsExpiration, 0)
+		if !c.r.now().Before(cred.Expiration) {
+			return nil, c.fail("the stored STS token expired at %s; store a new one with `aliyun configure --profile %s --mode StsToken`", cred.Expiration.UTC().Format(time.RFC3339), p.Name)
+		}
+	}
+	return newStatic(cred, c.source, c.key(p.AccessKeyID))
+}
+
+func (c *cliProfileResolver) ramRoleARN() (*Resolved, error) {
+	p := c.p
+	if err := c.require([2]string{"access_key_id", p.AccessKeyID}, [2]string{"access_key_secret", p.AccessKeySecret}, [2]string{"ram_role_arn", p.RAMRoleARN}); err != nil {
+		return nil, err
+	}
+	base, err := newStatic(Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: p.AccessKeySecret, SecurityToken: p.StsToken}, c.source, "")
+	if err != nil {
+		return nil, c.fail("%v", err)
+	}
+	res, err := c.r.assumeRole(base, c.role, c.ep)
+	return c.labelled(res, err, p.AccessKeyID, p.RAMRoleARN, c.role.session)
+}
+
+// chainableRAMRoleARN assumes the role with the credentials of source_profile, resolved first
+// (itself possibly a chain).
+func (c *cliProfileResolver) chainableRAMRoleARN() (*Resolved, error) {
+	p := c.p
+	if err := c.require([2]string{"source_profile", p.SourceProfile}, [2]string{"ram_role_arn", p.RAMRoleARN}); err != nil {
+		return nil, err
+	}
+	seen := append(slices.Clip(c.seen), p.Name)
+	if slices.Contains(seen, p.SourceProfile) {
+		return nil, c.fail("source_profile chain loops: %s -> %s", strings.Join(seen, " -> "), p.SourceProfile)
+	}
+	sp := c.cfg.profile(p.SourceProfile)
+	if sp == nil {
+		return nil, c.fail("source_profile %q does not exist; profiles in the file: %s", p.SourceProfile, c.cfg.names())
+	}
+	base, err := c.r.cliProfileResolved(c.cfg, sp, c.f, seen)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.r.assumeRole(base, c.role, c.ep)
+	if err != nil {
+		return nil, c.fail("%v", err)
+	}
+	res.Source = fmt.Sprintf("%s (%s, mode %s via source profile %q)", c.src, c.f.shown, p.Mode, sp.Name)
+	res.IdentityKey = c.key(base.IdentityKey, p.RAMRoleARN, c.role.session)
+	return res, nil
+}
+
+func (c *cliProfileResolver) oidc() (*Resolved, error) {
+	p := c.p
+	if err := c.require([2]string{"ram_role_arn", p.RAMRoleARN}, [2]string{"oidc_provider_arn", p.OIDCProviderARN}, [2]string{"oidc_token_file", p.OIDCTokenFile}); err != nil {
+		return nil, err
+	}
+	res, err := c.r.oidc(oidcSpec{roleARN: p.RAMRoleARN, providerARN: p.OIDCProviderARN, tokenFile: c.r.expand(p.OIDCTokenFile),
+		session: c.role.session, duration: c.role.duration}, c.ep)
+	return c.labelled(res, err, p.RAMRoleARN, p.OIDCProviderARN, p.OIDCTokenFile)
+}
+
+// loginToken uses the STS token that CloudSSO and OAuth profiles store after a login. Logging
+// in is interactive (browser) and kubectl runs us non-interactively, so only a stored token
+// that is still valid can be used.
+func (c *cliProfileResolver) loginToken() (*Resolved, error) {
+	p := c.p
+	login := fmt.Sprintf("`aliyun configure --profile %s --mode %s`", p.Name, p.Mode)
+	if p.AccessKeyID == "" || p.AccessKeySecret == "" || p.StsToken == "" {
+		return nil, c.fail("no stored STS token (the profile has not been logged in); log in with %s, then retry", login)
+	}
+	cred := Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: p.AccessKeySecret, SecurityToken: p.StsToken}
+	if p.StsExpiration > 0 {
+		cred.Expiration = time.Unix(p.StsExpiration, 0)
+	}
+	if cred.Expiration.IsZero() || !c.r.now().Add(time.Minute).Before(cred.Expiration) {
+		when := "has no expiration recorded"
+		if !cred.Expiration.IsZero() {
+			when = "expired at " + cred.Expiration.UTC().Format(time.RFC3339)
+		}
+		return nil, c.fail("the stored STS token %s and kubectl-ack cannot refresh it non-interactively; log in again with %s (or run any `aliyun` command with --profile %s to refresh it)", when, login, p.Name)
+	}
+	return newStatic(cred, c.source, c.key(p.CloudSSOSignInURL, p.CloudSSOAccountID, p.CloudSSOAccess, p.OAuthSiteType))
 }

@@ -3,14 +3,13 @@ package credentials
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/ini.v1"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 )
 
 // The INI file is parsed here rather than through credentials-go's profile
@@ -26,45 +25,19 @@ const iniTypes = "access_key, sts, ram_role_arn, ecs_ram_role, oidc_role_arn, cr
 // --profile-file value. It returns (nil, nil) when the default file is absent
 // or lacks the implicitly chosen section.
 func (r *resolver) fromINI(explicitPath string) (*Resolved, error) {
-	path, explicit := r.expand(explicitPath), explicitPath != ""
-	if !explicit {
-		if v, _ := getenv(r.lookup, EnvAlibabaCloudCredentialFile); v != "" {
-			path, explicit = r.expand(v), true
-		} else {
-			h, err := r.homeDir()
-			if err != nil {
-				return nil, &SourceError{Source: "credentials file", Err: err}
-			}
-			path = filepath.Join(h, ".alibabacloud", "credentials")
-		}
+	f, err := r.readConfigFile("credentials file", explicitPath, EnvAlibabaCloudCredentialFile, ".alibabacloud", "credentials")
+	if f == nil || err != nil {
+		return nil, err
 	}
-	shown := r.display(path)
-	raw, err := os.ReadFile(path)
+	file, err := ini.LoadSources(ini.LoadOptions{SkipUnrecognizableLines: false}, f.raw)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && !explicit {
-			r.tried = append(r.tried, fmt.Sprintf("credentials file %s: file does not exist", shown))
-			return nil, nil
-		}
-		return nil, &SourceError{Source: "credentials file", Location: shown, Err: fmt.Errorf("cannot read file: %w", unwrapPathErr(err))}
+		return nil, &SourceError{Source: "credentials file", Location: f.shown, Err: fmt.Errorf("invalid INI: %w", err)}
 	}
-	f, err := ini.LoadSources(ini.LoadOptions{SkipUnrecognizableLines: false}, raw)
-	if err != nil {
-		return nil, &SourceError{Source: "credentials file", Location: shown, Err: fmt.Errorf("invalid INI: %w", err)}
-	}
-
-	name, from := r.o.ProfileName, "--profile-name"
-	if name == "" {
-		if v, _ := getenv(r.lookup, EnvAlibabaCloudProfile); v != "" {
-			name, from = v, EnvAlibabaCloudProfile
-		}
-	}
-	if name == "" {
-		name, from = "default", "default"
-	}
-	sec, err := f.GetSection(name)
+	name, from := r.profileName("")
+	sec, err := file.GetSection(name)
 	if err != nil {
 		var names []string
-		for _, s := range f.SectionStrings() {
+		for _, s := range file.SectionStrings() {
 			if s != ini.DefaultSection {
 				names = append(names, s)
 			}
@@ -73,134 +46,154 @@ func (r *resolver) fromINI(explicitPath string) (*Resolved, error) {
 		if list == "" {
 			list = "none"
 		}
-		if !explicit && from == "default" {
-			r.tried = append(r.tried, fmt.Sprintf("credentials file %s: no [%s] section (sections: %s)", shown, name, list))
+		if !f.explicit && from == "default" {
+			r.tried = append(r.tried, fmt.Sprintf("credentials file %s: no [%s] section (sections: %s)", f.shown, name, list))
 			return nil, nil
 		}
-		return nil, &SourceError{Source: fmt.Sprintf("credentials file section [%s]", name), Location: shown,
+		return nil, &SourceError{Source: fmt.Sprintf("credentials file section [%s]", name), Location: f.shown,
 			Err: fmt.Errorf("no such section (named by %s); sections in the file: %s", from, list)}
 	}
-	return r.iniSection(sec, name, shown, path)
+	return r.iniSection(sec, name, f)
 }
 
-func (r *resolver) iniSection(sec *ini.Section, name, shown, path string) (*Resolved, error) {
-	src := fmt.Sprintf("credentials file section [%s]", name)
-	get := func(keys ...string) string {
-		for _, k := range keys {
-			if sec.HasKey(k) {
-				if v := strings.TrimSpace(sec.Key(k).String()); v != "" {
-					return v
-				}
-			}
-		}
-		return ""
-	}
-	typ := get("type")
-	fail := func(format string, args ...any) error {
-		return &SourceError{Source: src, Location: shown, Err: fmt.Errorf("type %s: "+format, append([]any{typ}, args...)...)}
-	}
-	require := func(keys ...string) error {
-		var m []string
-		for _, k := range keys {
-			if get(k) == "" {
-				m = append(m, k)
-			}
-		}
-		if len(m) > 0 {
-			return fail("missing %s", strings.Join(m, " and "))
-		}
-		return nil
-	}
-	if v := get("enable"); v != "" {
-		if b, err := strconv.ParseBool(v); err == nil && !b {
-			return nil, &SourceError{Source: src, Location: shown, Err: errors.New("section is disabled (enable = false)")}
-		}
-	}
-	source := fmt.Sprintf("%s (%s, type %s)", src, shown, typ)
-	key := func(parts ...string) string {
-		return identityKey(append([]string{"ini", path, name, typ}, parts...)...)
-	}
-	var duration time.Duration
-	if v := get("role_session_expiration"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return nil, fail("role_session_expiration %q is not a positive number of seconds", v)
-		}
-		duration = time.Duration(n) * time.Second
-	}
-	session := get("role_session_name")
-	if session == "" {
-		session = r.o.sessionName()
-	}
-	ep := r.o.endpoints()
-	if v := get("sts_endpoint"); v != "" && ep.STS == "" {
-		ep.STS = v
-	}
+// iniSectionResolver resolves one section of the credentials INI file: one method per type.
+type iniSectionResolver struct {
+	profileSource
+	r   *resolver
+	sec *ini.Section
+	// duration, session and ep are the section's role_session_expiration, role_session_name
+	// and sts_endpoint, with defaults.
+	duration time.Duration
+	session  string
+	ep       cloud.Endpoints
+}
 
+func (r *resolver) iniSection(sec *ini.Section, name string, f *configFile) (*Resolved, error) {
+	c := &iniSectionResolver{r: r, sec: sec}
+	typ := c.get("type")
+	c.profileSource = newProfileSource("ini", fmt.Sprintf("credentials file section [%s]", name), name, f, "type", typ)
+	if err := c.settings(); err != nil {
+		return nil, err
+	}
 	switch typ {
 	case "access_key":
-		if err := require("access_key_id", "access_key_secret"); err != nil {
-			return nil, err
-		}
-		return newStatic(Credentials{AccessKeyID: get("access_key_id"), AccessKeySecret: get("access_key_secret")}, source, key(get("access_key_id")))
+		return c.static(false)
 	case "sts":
-		if err := require("access_key_id", "access_key_secret", "security_token"); err != nil {
-			return nil, err
-		}
-		c := Credentials{AccessKeyID: get("access_key_id"), AccessKeySecret: get("access_key_secret"), SecurityToken: get("security_token")}
-		return newStatic(c, source, key(c.AccessKeyID))
+		return c.static(true)
 	case "ram_role_arn":
-		if err := require("access_key_id", "access_key_secret", "role_arn"); err != nil {
-			return nil, err
-		}
-		base, err := newStatic(Credentials{AccessKeyID: get("access_key_id"), AccessKeySecret: get("access_key_secret")}, source, "")
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		spec := roleSpec{arn: get("role_arn"), session: session, policy: get("policy"), externalID: get("external_id"), duration: duration}
-		res, err := r.assumeRole(base, spec, ep)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		res.Source, res.IdentityKey = source, key(get("access_key_id"), spec.arn, session)
-		return res, nil
+		return c.ramRoleARN()
 	case "ecs_ram_role":
-		res, err := r.ecs(get("role_name"), source)
+		res, err := r.ecs(c.get("role_name"), c.source)
 		if err != nil {
 			return nil, err
 		}
-		res.IdentityKey = key(get("role_name"))
+		res.IdentityKey = c.key(c.get("role_name"))
 		return res, nil
 	case "oidc_role_arn":
-		if get("oidc_token_file_path", "oidc_token_file") == "" {
-			if err := require("role_arn", "oidc_provider_arn", "oidc_token_file_path"); err != nil {
-				return nil, err
+		return c.oidcRoleARN()
+	case "credentials_uri":
+		u := c.get("credentials_uri", "url")
+		var invalid error
+		if u == "" {
+			invalid = c.fail("missing credentials_uri")
+		}
+		return c.fetched(invalid, r.uri, u)
+	case "":
+		return nil, &SourceError{Source: c.src, Location: c.shown, Err: fmt.Errorf("missing type (supported: %s)", iniTypes)}
+	default:
+		return nil, &SourceError{Source: c.src, Location: c.shown, Err: fmt.Errorf("unknown type %q (supported: %s)", typ, iniTypes)}
+	}
+}
+
+// get returns the first of keys that has a non-empty value in the section, or "".
+func (c *iniSectionResolver) get(keys ...string) string {
+	for _, k := range keys {
+		if c.sec.HasKey(k) {
+			if v := strings.TrimSpace(c.sec.Key(k).String()); v != "" {
+				return v
 			}
 		}
-		if err := require("role_arn", "oidc_provider_arn"); err != nil {
+	}
+	return ""
+}
+
+// require fails naming every key that has no value.
+func (c *iniSectionResolver) require(keys ...string) error {
+	var m []string
+	for _, k := range keys {
+		if c.get(k) == "" {
+			m = append(m, k)
+		}
+	}
+	if len(m) > 0 {
+		return c.fail("missing %s", strings.Join(m, " and "))
+	}
+	return nil
+}
+
+// settings checks enable and reads the settings every type shares.
+func (c *iniSectionResolver) settings() error {
+	if v := c.get("enable"); v != "" {
+		if b, err := strconv.ParseBool(v); err == nil && !b {
+			return &SourceError{Source: c.src, Location: c.shown, Err: errors.New("section is disabled (enable = false)")}
+		}
+	}
+	if v := c.get("role_session_expiration"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c.fail("role_session_expiration %q is not a positive number of seconds", v)
+		}
+		c.duration = time.Duration(n) * time.Second
+	}
+	c.session = c.get("role_session_name")
+	if c.session == "" {
+		c.session = c.r.o.sessionName()
+	}
+	c.ep = c.r.o.endpoints()
+	if v := c.get("sts_endpoint"); v != "" && c.ep.STS == "" {
+		c.ep.STS = v
+	}
+	return nil
+}
+
+// static returns the access key, and with withToken the security token, stored in the section.
+func (c *iniSectionResolver) static(withToken bool) (*Resolved, error) {
+	keys := []string{"access_key_id", "access_key_secret"}
+	cred := Credentials{AccessKeyID: c.get("access_key_id"), AccessKeySecret: c.get("access_key_secret")}
+	if withToken {
+		keys = append(keys, "security_token")
+		cred.SecurityToken = c.get("security_token")
+	}
+	if err := c.require(keys...); err != nil {
+		return nil, err
+	}
+	return newStatic(cred, c.source, c.key(cred.AccessKeyID))
+}
+
+func (c *iniSectionResolver) ramRoleARN() (*Resolved, error) {
+	if err := c.require("access_key_id", "access_key_secret", "role_arn"); err != nil {
+		return nil, err
+	}
+	base, err := newStatic(Credentials{AccessKeyID: c.get("access_key_id"), AccessKeySecret: c.get("access_key_secret")}, c.source, "")
+	if err != nil {
+		return nil, c.fail("%v", err)
+	}
+	spec := roleSpec{arn: c.get("role_arn"), session: c.session, policy: c.get("policy"), externalID: c.get("external_id"), duration: c.duration}
+	res, err := c.r.assumeRole(base, spec, c.ep)
+	return c.labelled(res, err, c.get("access_key_id"), spec.arn, c.session)
+}
+
+func (c *iniSectionResolver) oidcRoleARN() (*Resolved, error) {
+	tokenFile := c.get("oidc_token_file_path", "oidc_token_file")
+	if tokenFile == "" {
+		if err := c.require("role_arn", "oidc_provider_arn", "oidc_token_file_path"); err != nil {
 			return nil, err
 		}
-		tokenFile := get("oidc_token_file_path", "oidc_token_file")
-		res, err := r.oidc(oidcSpec{roleARN: get("role_arn"), providerARN: get("oidc_provider_arn"), tokenFile: r.expand(tokenFile), session: session, duration: duration}, ep)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		res.Source, res.IdentityKey = source, key(get("role_arn"), get("oidc_provider_arn"), tokenFile)
-		return res, nil
-	case "credentials_uri":
-		u := get("credentials_uri", "url")
-		if u == "" {
-			return nil, fail("missing credentials_uri")
-		}
-		res, err := r.uri(u)
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		res.Source, res.IdentityKey = source, key(u)
-		return res, nil
-	case "":
-		return nil, &SourceError{Source: src, Location: shown, Err: fmt.Errorf("missing type (supported: %s)", iniTypes)}
-	default:
-		return nil, &SourceError{Source: src, Location: shown, Err: fmt.Errorf("unknown type %q (supported: %s)", typ, iniTypes)}
 	}
+	if err := c.require("role_arn", "oidc_provider_arn"); err != nil {
+		return nil, err
+	}
+	res, err := c.r.oidc(oidcSpec{roleARN: c.get("role_arn"), providerARN: c.get("oidc_provider_arn"), tokenFile: c.r.expand(tokenFile),
+		session: c.session, duration: c.duration}, c.ep)
+	return c.labelled(res, err, c.get("role_arn"), c.get("oidc_provider_arn"), tokenFile)
 }

@@ -2,12 +2,12 @@ package emulator
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // fillClusterKeys gives a cluster what a real ACK cluster always has and a seed may leave out:
@@ -25,7 +25,7 @@ func (s *Server) fillClusterKeys(c *Cluster) error {
 	}
 	if c.APIServerCAFile == "" {
 		certFile := filepath.Join(s.workDir, "apiserver-ca-"+c.ID+".pem")
-		if _, err := loadOrCreateCA(certFile, filepath.Join(s.workDir, "apiserver-ca-"+c.ID+".key"), "ack-emulator API server CA "+c.ID); err != nil {
+		if _, err := pki.LoadOrCreateCA(certFile, filepath.Join(s.workDir, "apiserver-ca-"+c.ID+".key"), "ack-emulator API server CA "+c.ID); err != nil {
 			return fmt.Errorf("cluster %s: API server CA: %w", c.ID, err)
 		}
 		c.APIServerCAFile = certFile
@@ -37,20 +37,20 @@ func (s *Server) fillClusterKeys(c *Cluster) error {
 // which kube-apiserver accepts for signing and verifying service account tokens).
 func loadOrCreateSigningKey(path string) error {
 	if b, err := os.ReadFile(path); err == nil {
-		_, err := parsePrivateKeyPEM(b)
+		_, err := pki.ParsePrivateKeyPEM(b)
 		return err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := pki.GenerateKey(pki.KeyECDSA)
 	if err != nil {
 		return err
 	}
-	pemBytes, err := encodeKey(key)
+	pemBytes, err := pki.EncodePrivateKeyPEM(key)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, pemBytes, 0o600)
+	return atomicfile.Write(path, pemBytes)
 }
 
 // ParseSigningKey parses a PEM private key (PKCS#8, PKCS#1 or SEC 1), such as a cluster's
 // generated service-account signing key, for tools and tests that mint tokens with it.
-func ParseSigningKey(pemBytes []byte) (crypto.Signer, error) { return parsePrivateKeyPEM(pemBytes) }
+func ParseSigningKey(pemBytes []byte) (crypto.Signer, error) { return pki.ParsePrivateKeyPEM(pemBytes) }

@@ -275,6 +275,7 @@ func (s *Server) csModifyCluster(req *request, id string) (any, *apiError) {
 			if *enable {
 				c.RRSA.Enabled = true
 				fillRRSA(c)
+				s.registerRRSAProvider(c)
 			} else {
 				c.RRSA = RRSAConfig{}
 			}
@@ -396,7 +397,7 @@ func (s *Server) csUserKubeconfig(req *request, id string) (any, *apiError) {
 	now := s.now()
 	exp := now.Add(validity).UTC().Truncate(time.Second)
 	cn := req.caller.PrincipalID()
-	certPEM, keyPEM, err := ca.IssueClient(cn, nil, now.Add(-5*time.Minute), exp)
+	client, err := ca.IssueClient(cn, nil, now.Add(-5*time.Minute), exp)
 	if err != nil {
 		return nil, newErr(500, "InternalError", "issue client certificate: %v", err)
 	}
@@ -414,8 +415,8 @@ func (s *Server) csUserKubeconfig(req *request, id string) (any, *apiError) {
 	nctx := namedContext{Name: ctxName}
 	nctx.Context.Cluster, nctx.Context.User = "kubernetes", cn
 	nu := namedUser{Name: cn}
-	nu.User.ClientCertificateData = base64.StdEncoding.EncodeToString(certPEM)
-	nu.User.ClientKeyData = base64.StdEncoding.EncodeToString(keyPEM)
+	nu.User.ClientCertificateData = base64.StdEncoding.EncodeToString(client.CertPEM)
+	nu.User.ClientKeyData = base64.StdEncoding.EncodeToString(client.KeyPEM)
 	kc.Clusters, kc.Contexts, kc.Users, kc.CurrentContext = []namedCluster{nc}, []namedContext{nctx}, []namedUser{nu}, ctxName
 	y, err := yaml.Marshal(kc)
 	if err != nil {

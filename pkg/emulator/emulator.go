@@ -17,6 +17,9 @@ import (
 	"regexp"
 	"sync"
 	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // Config configures a Server.
@@ -29,7 +32,10 @@ type Config struct {
 	// default seed and info.json, so a restart reuses the same CA and credentials.
 	StateDir string
 	// CA signs the serving certificate. Nil: loaded from StateDir or generated.
-	CA *CA
+	CA *pki.CA
+	// CAFile optionally names a file that already holds CA.CertPEM; the emulator then reports it
+	// as Info.CAFile instead of writing its own copy.
+	CAFile string
 	// Logger receives one line per request (never secrets). Nil discards.
 	Logger *slog.Logger
 	// Clock is the emulator's notion of now (timestamps, expirations). Nil means time.Now.
@@ -86,7 +92,7 @@ type Server struct {
 	clock   func() time.Time
 	workDir string
 	tempDir bool
-	ca      *CA
+	ca      *pki.CA
 	caFile  string
 	cert    tls.Certificate
 	admin   string
@@ -99,7 +105,7 @@ type Server struct {
 	systemPolicies map[string]*policyRec
 	clusters       map[string]*Cluster
 	clusterOrder   []string
-	clientCAs      map[string]*CA
+	clientCAs      map[string]*pki.CA
 	tasks          map[string]*task
 	nonces         map[string]time.Time
 	noncePrune     time.Time
@@ -141,7 +147,7 @@ func New(cfg Config) (*Server, error) {
 		tokens:         map[string]string{},
 		systemPolicies: map[string]*policyRec{},
 		clusters:       map[string]*Cluster{},
-		clientCAs:      map[string]*CA{},
+		clientCAs:      map[string]*pki.CA{},
 		tasks:          map[string]*task{},
 		nonces:         map[string]time.Time{},
 		calls:          map[string]map[string]int{},
@@ -203,16 +209,16 @@ func (s *Server) init() error {
 	switch {
 	case s.cfg.CA != nil:
 		s.ca = s.cfg.CA
-		s.caFile = s.cfg.CA.CertFile
+		s.caFile = s.cfg.CAFile
 		if s.caFile == "" {
 			s.caFile = filepath.Join(s.workDir, "ca.pem")
-			if err := writeFileAtomic(s.caFile, s.ca.CertPEM, 0o644); err != nil {
+			if err := atomicfile.WriteWith(s.caFile, s.ca.CertPEM, atomicfile.Options{Perm: 0o644}); err != nil {
 				return err
 			}
 		}
 	default:
 		s.caFile = filepath.Join(s.workDir, "ca.pem")
-		ca, err := loadOrCreateCA(s.caFile, filepath.Join(s.workDir, "ca.key"), "ack-emulator CA")
+		ca, err := pki.LoadOrCreateCA(s.caFile, filepath.Join(s.workDir, "ca.key"), "ack-emulator CA")
 		if err != nil {
 			return fmt.Errorf("emulator CA: %w", err)
 		}
@@ -249,7 +255,7 @@ func (s *Server) defaultSeed() (*Seed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode seed: %w", err)
 	}
-	if err := writeFileAtomic(path, b, 0o600); err != nil {
+	if err := atomicfile.Write(path, b); err != nil {
 		return nil, err
 	}
 	return seed, nil
@@ -262,23 +268,24 @@ func (s *Server) servingCert() (tls.Certificate, error) {
 	if s.cfg.StateDir != "" {
 		certFile := filepath.Join(s.cfg.StateDir, "serving.pem")
 		keyFile := filepath.Join(s.cfg.StateDir, "serving.key")
-		if c, err := tls.LoadX509KeyPair(certFile, keyFile); err == nil && c.Leaf != nil &&
-			c.Leaf.CheckSignatureFrom(s.ca.Certificate()) == nil && time.Until(c.Leaf.NotAfter) > 24*time.Hour {
-			return c, nil
+		dns, ips := pki.SplitHosts(hosts)
+		p, err := pki.ReadKeyPair(certFile, keyFile)
+		if err == nil && p.Check(pki.Requirements{MinValidity: 24 * time.Hour, DNSNames: dns, IPs: ips, SignedBy: s.ca.Certificate()}) == nil {
+			return p.TLS()
 		}
-		certPEM, keyPEM, err := s.ca.issueServingPEM(hosts, time.Now().AddDate(1, 0, 0))
-		if err != nil {
+		if p, err = s.ca.IssueServing(hosts, time.Now().AddDate(1, 0, 0)); err != nil {
 			return tls.Certificate{}, err
 		}
-		if err := writeFileAtomic(keyFile, keyPEM, 0o600); err != nil {
+		if err := p.Write(certFile, keyFile); err != nil {
 			return tls.Certificate{}, err
 		}
-		if err := writeFileAtomic(certFile, certPEM, 0o644); err != nil {
-			return tls.Certificate{}, err
-		}
-		return tls.X509KeyPair(certPEM, keyPEM)
+		return p.TLS()
 	}
-	return s.ca.IssueServing(hosts, time.Now().AddDate(1, 0, 0))
+	p, err := s.ca.IssueServing(hosts, time.Now().AddDate(1, 0, 0))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return p.TLS()
 }
 
 func removeAll(dir string) error {

@@ -9,6 +9,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // oidcLeeway tolerates small clock differences on exp/nbf/iat, like the real service.
@@ -24,7 +26,7 @@ func clusterKeys(c *Cluster) ([]crypto.PublicKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", c.ID, err)
 		}
-		keys, err := parsePublicKeysPEM(b)
+		keys, err := pki.ParsePublicKeysPEM(b)
 		if err != nil {
 			return nil, fmt.Errorf("cluster %s: %s: %w", c.ID, f, err)
 		}
@@ -57,6 +59,28 @@ func (s *Server) JWKS(clusterID string) (jose.JSONWebKeySet, error) {
 	return set, nil
 }
 
+// rrsaProvider returns copies of the RAM OIDC provider an ARN names and of the RRSA cluster it
+// serves; either is nil when missing.
+func (s *Server) rrsaProvider(arn string) (*Cluster, *OIDCProvider) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cluster *Cluster
+	for _, id := range s.clusterOrder {
+		c := s.clusters[id]
+		if c.RRSA.Enabled && strings.EqualFold(c.RRSA.OIDCArn, arn) {
+			cp := copyCluster(c)
+			cluster = &cp
+			break
+		}
+	}
+	p, ok := s.oidcProviderByARN(arn)
+	if !ok {
+		return cluster, nil
+	}
+	cp := *p
+	return cluster, &cp
+}
+
 func (s *Server) stsAssumeRoleWithOIDC(req *request) (any, *apiError) {
 	p := req.params
 	for _, name := range []string{"RoleArn", "OIDCProviderArn", "OIDCToken", "RoleSessionName"} {
@@ -67,53 +91,14 @@ func (s *Server) stsAssumeRoleWithOIDC(req *request) (any, *apiError) {
 	if !sessionNameRe.MatchString(p["RoleSessionName"]) {
 		return nil, newErr(400, "InvalidParameter.RoleSessionName", "The parameter RoleSessionName is wrongly formed.")
 	}
-	// Find the OIDC provider: the RRSA provider of a cluster.
-	var cluster *Cluster
-	s.mu.Lock()
-	for _, id := range s.clusterOrder {
-		c := s.clusters[id]
-		if c.RRSA.Enabled && strings.EqualFold(c.RRSA.OIDCArn, p["OIDCProviderArn"]) {
-			cp := copyCluster(c)
-			cluster = &cp
-			break
-		}
-	}
-	s.mu.Unlock()
-	if cluster == nil {
+	// Find the OIDC provider in RAM, and the cluster whose RRSA it serves (its keys sign the tokens).
+	cluster, provider := s.rrsaProvider(p["OIDCProviderArn"])
+	if cluster == nil || provider == nil {
 		return nil, newErr(404, "EntityNotExist.OIDCProvider", "The OIDC provider %s does not exist.", p["OIDCProviderArn"])
 	}
-	tok, err := jwt.ParseSigned(p["OIDCToken"], oidcAlgs)
-	if err != nil {
-		return nil, newErr(400, "InvalidParameter.OIDCToken", "The OIDCToken is not a well-formed signed JWT: %v", err)
-	}
-	keys, err := clusterKeys(cluster)
-	if err != nil {
-		return nil, newErr(500, "InternalError", "cannot load the OIDC provider keys: %v", err)
-	}
-	var claims jwt.Claims
-	verified := false
-	for _, k := range keys {
-		if err := tok.Claims(k, &claims); err == nil {
-			verified = true
-			break
-		}
-	}
-	if !verified {
-		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken signature does not verify with the keys of the OIDC provider.")
-	}
-	now := s.now()
-	issuer := strings.Split(cluster.RRSA.Issuer, ",")[0]
-	switch {
-	case claims.Expiry == nil || now.After(claims.Expiry.Time().Add(oidcLeeway)):
-		return nil, newErr(400, "AuthenticationFail.OIDCToken.Expired", "The OIDCToken is expired.")
-	case claims.NotBefore != nil && now.Add(oidcLeeway).Before(claims.NotBefore.Time()):
-		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken is not valid yet.")
-	case claims.Issuer != issuer:
-		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken issuer %q does not match the OIDC provider issuer.", claims.Issuer)
-	case !claims.Audience.Contains(cluster.RRSA.Audience):
-		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken audience does not contain %s.", cluster.RRSA.Audience)
-	case claims.Subject == "":
-		return nil, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken has no subject.")
+	claims, e := s.verifyOIDCToken(p["OIDCToken"], cluster, provider)
+	if e != nil {
+		return nil, e
 	}
 	role, e := s.lookupRoleByARN(p["RoleArn"])
 	if e != nil {
@@ -156,4 +141,41 @@ func (s *Server) stsAssumeRoleWithOIDC(req *request) (any, *apiError) {
 		},
 		"OIDCTokenInfo": info,
 	}, nil
+}
+
+// verifyOIDCToken checks an OIDC token as STS does: signed by one of the cluster's keys, current,
+// from the provider's issuer, for one of its client IDs, with a subject.
+func (s *Server) verifyOIDCToken(token string, cluster *Cluster, provider *OIDCProvider) (jwt.Claims, *apiError) {
+	var claims jwt.Claims
+	tok, err := jwt.ParseSigned(token, oidcAlgs)
+	if err != nil {
+		return claims, newErr(400, "InvalidParameter.OIDCToken", "The OIDCToken is not a well-formed signed JWT: %v", err)
+	}
+	keys, err := clusterKeys(cluster)
+	if err != nil {
+		return claims, newErr(500, "InternalError", "cannot load the OIDC provider keys: %v", err)
+	}
+	verified := false
+	for _, k := range keys {
+		if err := tok.Claims(k, &claims); err == nil {
+			verified = true
+			break
+		}
+	}
+	now := s.now()
+	switch {
+	case !verified:
+		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken signature does not verify with the keys of the OIDC provider.")
+	case claims.Expiry == nil || now.After(claims.Expiry.Time().Add(oidcLeeway)):
+		return claims, newErr(400, "AuthenticationFail.OIDCToken.Expired", "The OIDCToken is expired.")
+	case claims.NotBefore != nil && now.Add(oidcLeeway).Before(claims.NotBefore.Time()):
+		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken is not valid yet.")
+	case claims.Issuer != provider.IssuerURL:
+		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken issuer %q does not match the OIDC provider issuer.", claims.Issuer)
+	case !provider.acceptsAudience(claims.Audience):
+		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken audience is not one of the OIDC provider's client IDs %s.", strings.Join(provider.ClientIDs, ","))
+	case claims.Subject == "":
+		return claims, newErr(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken has no subject.")
+	}
+	return claims, nil
 }

@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // maxBody bounds request bodies; the real gateways reject much smaller bodies for these APIs.
@@ -45,7 +48,7 @@ func (s *Server) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("encode info: %w", err)
 		}
-		if err := writeFileAtomic(filepath.Join(s.cfg.StateDir, "info.json"), append(b, '\n'), 0o600); err != nil {
+		if err := atomicfile.Write(filepath.Join(s.cfg.StateDir, "info.json"), append(b, '\n')); err != nil {
 			_ = ln.Close()
 			return err
 		}
@@ -97,7 +100,7 @@ func (s *Server) Info() Info {
 func (s *Server) Endpoint() string { return s.Info().Endpoint }
 
 // CA returns the CA that signed the serving certificate.
-func (s *Server) CA() *CA { return s.ca }
+func (s *Server) CA() *pki.CA { return s.ca }
 
 func (s *Server) buildInfo(addr string) Info {
 	in := Info{Endpoint: addr, CAFile: s.caFile, AdminToken: s.admin}
@@ -251,14 +254,10 @@ func (s *Server) serveAPI(rw http.ResponseWriter, req *request) int {
 	r := req.r
 	if r.URL.Path == "/" {
 		req.style = stylePOP
-		version := r.URL.Query().Get("Version")
-		if version == "" {
-			version = r.Header.Get("x-acs-version")
-		}
-		switch version {
+		switch popVersion(r) {
 		case "2015-04-01":
 			req.service = ServiceSTS
-		case "2015-05-01":
+		case "2015-05-01", VersionIMS:
 			req.service = ServiceRAM
 		default:
 			s.writeError(w, r, stylePOP, req.reqID, newErr(400, "InvalidVersion", "Specified parameter Version is not valid."))
@@ -328,9 +327,12 @@ func (s *Server) servePOP(req *request) (any, *apiError) {
 	}
 	req.caller = caller
 	var h func(*request) (any, *apiError)
-	if req.service == ServiceSTS {
+	switch {
+	case req.service == ServiceSTS:
 		h = s.stsHandlers()[req.action]
-	} else {
+	case popVersion(req.r) == VersionIMS:
+		h = s.imsHandlers()[req.action]
+	default:
 		h = s.ramHandlers()[req.action]
 	}
 	if h == nil {
@@ -338,6 +340,14 @@ func (s *Server) servePOP(req *request) (any, *apiError) {
 	}
 	s.countCall(req.service, req.action)
 	return h(req)
+}
+
+// popVersion is the API version of an RPC or ACS3 request.
+func popVersion(r *http.Request) string {
+	if v := r.URL.Query().Get("Version"); v != "" {
+		return v
+	}
+	return r.Header.Get("x-acs-version")
 }
 
 func (s *Server) countCall(service, action string) {

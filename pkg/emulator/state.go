@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // User is a RAM user.
@@ -50,6 +52,8 @@ type account struct {
 	users    map[string]*User // lower-case name
 	roles    map[string]*roleRec
 	policies map[string]*policyRec // custom policies, lower-case name
+	// oidcProviders are the account's OIDC identity providers, lower-case name.
+	oidcProviders map[string]*OIDCProvider
 }
 
 type roleRec struct {
@@ -213,7 +217,8 @@ func (s *Server) loadSeed(seed *Seed) error {
 func (s *Server) account(id string) *account {
 	a, ok := s.accounts[id]
 	if !ok {
-		a = &account{id: id, users: map[string]*User{}, roles: map[string]*roleRec{}, policies: map[string]*policyRec{}}
+		a = &account{id: id, users: map[string]*User{}, roles: map[string]*roleRec{}, policies: map[string]*policyRec{},
+			oidcProviders: map[string]*OIDCProvider{}}
 		s.accounts[id] = a
 		s.accountOrder = append(s.accountOrder, id)
 	}
@@ -284,11 +289,12 @@ func (s *Server) addCluster(c *Cluster) error {
 	}
 	if c.RRSA.Enabled {
 		fillRRSA(c)
+		s.registerRRSAProvider(c)
 	}
 	if err := s.fillClusterKeys(c); err != nil {
 		return err
 	}
-	var ca *CA
+	var ca *pki.CA
 	switch {
 	case c.ClientCACertFile != "" && c.ClientCAKeyFile != "":
 		certPEM, err := os.ReadFile(c.ClientCACertFile)
@@ -299,7 +305,7 @@ func (s *Server) addCluster(c *Cluster) error {
 		if err != nil {
 			return fmt.Errorf("cluster %s: %w", c.ID, err)
 		}
-		if ca, err = ParseCA(certPEM, keyPEM); err != nil {
+		if ca, err = pki.ParseCA(certPEM, keyPEM); err != nil {
 			return fmt.Errorf("cluster %s: client CA: %w", c.ID, err)
 		}
 	case c.ClientCACertFile != "" || c.ClientCAKeyFile != "":
@@ -308,7 +314,7 @@ func (s *Server) addCluster(c *Cluster) error {
 		certFile := filepath.Join(s.workDir, "client-ca-"+c.ID+".pem")
 		keyFile := filepath.Join(s.workDir, "client-ca-"+c.ID+".key")
 		var err error
-		if ca, err = loadOrCreateCA(certFile, keyFile, "ack-emulator client CA "+c.ID); err != nil {
+		if ca, err = pki.LoadOrCreateCA(certFile, keyFile, "ack-emulator client CA "+c.ID); err != nil {
 			return fmt.Errorf("cluster %s: %w", c.ID, err)
 		}
 		c.ClientCACertFile, c.ClientCAKeyFile = certFile, keyFile
@@ -332,56 +338,6 @@ func fillRRSA(c *Cluster) {
 	if c.RRSA.OIDCArn == "" {
 		c.RRSA.OIDCArn = "acs:ram::" + c.AccountID + ":oidc-provider/" + c.RRSA.OIDCName
 	}
-}
-
-// loadOrCreateCA reuses a CA persisted in files or creates and writes one.
-func loadOrCreateCA(certFile, keyFile, cn string) (*CA, error) {
-	certPEM, err1 := os.ReadFile(certFile)
-	keyPEM, err2 := os.ReadFile(keyFile)
-	if err1 == nil && err2 == nil {
-		return ParseCA(certPEM, keyPEM)
-	}
-	ca, err := NewCA(cn)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeFileAtomic(keyFile, ca.KeyPEM, 0o600); err != nil {
-		return nil, err
-	}
-	if err := writeFileAtomic(certFile, ca.CertPEM, 0o644); err != nil {
-		return nil, err
-	}
-	return ca, nil
-}
-
-// writeFileAtomic writes via a temporary file in the same directory, fsync and rename, so readers
-// never see a partial file.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() { _ = os.Remove(tmp) }()
-	if err := f.Chmod(mode); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // ---- public state helpers (tests) ----
@@ -497,6 +453,9 @@ func (s *Server) UpdateCluster(id string, fn func(*Cluster)) error {
 	}
 	if cp.RRSA.Enabled {
 		fillRRSA(&cp)
+		if !c.RRSA.Enabled {
+			s.registerRRSAProvider(&cp)
+		}
 	}
 	*c = cp
 	return nil
@@ -510,7 +469,7 @@ func (s *Server) Clusters() []string {
 }
 
 // ClientCA returns the CA that signs the client certificates of a cluster's user kubeconfigs.
-func (s *Server) ClientCA(clusterID string) (*CA, bool) {
+func (s *Server) ClientCA(clusterID string) (*pki.CA, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ca, ok := s.clientCAs[clusterID]

@@ -9,7 +9,9 @@
 //     not, which statement came closest and what differs;
 //   - the guarded trust-policy change (TrustEditor) behind the small RoleStore interface that
 //     *cloud.RAM satisfies: read, edit, show, confirm, re-read, write, read back;
-//   - the Kubernetes side: access checks and the service account annotation.
+//   - the Kubernetes side: access checks and the service account annotation;
+//   - the doctor (Doctor.Diagnose): why a pod does not get its role, check by check from the
+//     cluster's RRSA state to a live AssumeRoleWithOIDC, each failure with its fix.
 //
 // The policy functions are pure. Statements that do not belong to the cluster's OIDC provider
 // ("foreign" statements) are kept byte for byte (modulo JSON whitespace), so that changing a

@@ -81,6 +81,39 @@ func Parse(token string, clusterID string, now time.Time) (*Request, error) {
 	if clusterID == "" {
 		return nil, reject("server has no cluster id configured")
 	}
+	t, err := decodeToken(token)
+	if err != nil {
+		return nil, err
+	}
+	signedCluster, err := checkRequestLine(t, clusterID)
+	if err != nil {
+		return nil, err
+	}
+	h, err := checkHeaders(t.headers)
+	if err != nil {
+		return nil, err
+	}
+	akID, err := checkAuthorization(h)
+	if err != nil {
+		return nil, err
+	}
+	date, err := checkDate(h[HeaderDate], now)
+	if err != nil {
+		return nil, err
+	}
+	return &Request{
+		ClusterID:   signedCluster,
+		Method:      t.method,
+		Path:        t.path,
+		Query:       map[string]string{QueryClusterID: signedCluster},
+		Headers:     h,
+		AccessKeyID: akID,
+		Date:        date,
+	}, nil
+}
+
+// decodeToken checks the size, prefix and base64 of token and decodes its JSON.
+func decodeToken(token string) (*decoded, error) {
 	if len(token) > MaxTokenBytes {
 		return nil, reject("token is larger than 4096 bytes")
 	}
@@ -96,35 +129,37 @@ func Parse(token string, clusterID string, now time.Time) (*Request, error) {
 	if err != nil {
 		return nil, reject("token payload is not valid base64")
 	}
-	t, perr := decodeJSON(raw)
-	if perr != nil {
-		return nil, perr
-	}
+	return decodeJSON(raw)
+}
+
+// checkRequestLine checks the method, the path and the query, which must hold exactly
+// ACKClusterId, bound to this cluster; it returns the signed cluster id.
+func checkRequestLine(t *decoded, clusterID string) (string, error) {
 	if t.method != "POST" {
-		return nil, reject("method must be POST")
+		return "", reject("method must be POST")
 	}
 	if t.path != "/" {
-		return nil, reject("path must be /")
-	}
-
-	// Query: exactly ACKClusterId, bound to this cluster.
-	if len(t.query) != 1 {
-		return nil, reject("query must hold exactly " + QueryClusterID)
+		return "", reject("path must be /")
 	}
 	signedCluster, ok := t.query[QueryClusterID]
-	if !ok {
-		return nil, reject("query must hold exactly " + QueryClusterID)
+	if len(t.query) != 1 || !ok {
+		return "", reject("query must hold exactly " + QueryClusterID)
 	}
 	if signedCluster != clusterID {
-		return nil, reject("token was issued for a different cluster")
+		return "", reject("token was issued for a different cluster")
 	}
 	if t.clusterID != signedCluster {
-		return nil, reject("clusterId does not match the signed " + QueryClusterID)
+		return "", reject("clusterId does not match the signed " + QueryClusterID)
 	}
+	return signedCluster, nil
+}
 
-	// Headers: known names only, no case-variant repeats (checked in decodeJSON), required present.
-	h := make(map[string]string, len(t.headers))
-	for k, v := range t.headers {
+// checkHeaders checks the header names (known only; repeats in any letter case were refused by
+// decodeJSON), that the required ones are present, and the fixed values; it returns the headers
+// with lower-case keys.
+func checkHeaders(headers map[string]string) (map[string]string, error) {
+	h := make(map[string]string, len(headers))
+	for k, v := range headers {
 		lk := strings.ToLower(k)
 		if _, ok := allowedHeaders[lk]; !ok {
 			return nil, reject("unknown header in token")
@@ -142,43 +177,34 @@ func Parse(token string, clusterID string, now time.Time) (*Request, error) {
 			}
 		}
 	}
-	if h[HeaderAction] != Action {
+	switch {
+	case h[HeaderAction] != Action:
 		return nil, reject("x-acs-action must be " + Action)
-	}
-	if h[HeaderVersion] != APIVersion {
+	case h[HeaderVersion] != APIVersion:
 		return nil, reject("x-acs-version must be " + APIVersion)
-	}
-	if h[HeaderContentSHA256] != emptySHA256 {
+	case h[HeaderContentSHA256] != emptySHA256:
 		return nil, reject("x-acs-content-sha256 must be the hash of an empty body")
 	}
 	if v, ok := h[HeaderSecurityToken]; ok && v == "" {
 		return nil, reject("x-acs-security-token is empty")
 	}
+	return h, nil
+}
 
-	akID, perr := checkAuthorization(h)
-	if perr != nil {
-		return nil, perr
-	}
-
-	date, err := time.Parse(DateFormat, h[HeaderDate])
-	if err != nil || date.Format(DateFormat) != h[HeaderDate] {
-		return nil, reject("x-acs-date is not formatted as " + DateFormat)
+// checkDate parses x-acs-date and checks that the token is neither expired nor dated in the
+// future (beyond MaxClockSkew).
+func checkDate(v string, now time.Time) (time.Time, error) {
+	date, err := time.Parse(DateFormat, v)
+	if err != nil || date.Format(DateFormat) != v {
+		return time.Time{}, reject("x-acs-date is not formatted as " + DateFormat)
 	}
 	if date.Before(now.Add(-ServerValidity)) {
-		return nil, reject("token has expired (signed more than 15 minutes ago); get a new token")
+		return time.Time{}, reject("token has expired (signed more than 15 minutes ago); get a new token")
 	}
 	if date.After(now.Add(MaxClockSkew)) {
-		return nil, reject("token is dated in the future; check the client's clock")
+		return time.Time{}, reject("token is dated in the future; check the client's clock")
 	}
-	return &Request{
-		ClusterID:   signedCluster,
-		Method:      t.method,
-		Path:        t.path,
-		Query:       map[string]string{QueryClusterID: signedCluster},
-		Headers:     h,
-		AccessKeyID: akID,
-		Date:        date,
-	}, nil
+	return date, nil
 }
 
 // checkAuthorization validates the Authorization header against the other headers and returns

@@ -107,6 +107,7 @@ Commands that change something ask for confirmation; without a terminal pass -y.
 		newSetupAddonCommand(o),
 		newListAddonsCommand(o),
 		newInstallHelperAddonCommand(o),
+		newDoctorCommand(o),
 		cli.NewVersionCommand(streams.Out, displayName),
 	)
 	cli.Setup(cmd, displayName, version.String())

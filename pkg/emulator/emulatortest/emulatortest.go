@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/kubectl-ack/kubectl-ack/pkg/emulator"
+	"github.com/kubectl-ack/kubectl-ack/pkg/pki"
 )
 
 // CAKeyEnv names the environment variable through which Main hands the process CA's key file to
@@ -57,7 +58,7 @@ func run(m *testing.M) int {
 // Setup does Main's environment work with the CA files written to dir; for test binaries that need
 // their own TestMain logic. Call it before anything makes a TLS connection.
 func Setup(dir string) error {
-	ca, err := emulator.NewCA("emulatortest CA")
+	ca, err := pki.NewCA("emulatortest CA")
 	if err != nil {
 		return err
 	}
@@ -90,27 +91,27 @@ func Setup(dir string) error {
 	return nil
 }
 
-// ProcessCA returns the CA created by Main, or nil when Main did not run.
-func ProcessCA() (*emulator.CA, error) {
+// ProcessCA returns the CA created by Main and the file that holds its certificate, or nil when
+// Main did not run.
+func ProcessCA() (*pki.CA, string, error) {
 	keyFile := os.Getenv(CAKeyEnv)
 	certFile := os.Getenv("SSL_CERT_FILE")
 	if keyFile == "" || certFile == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
-		return nil, fmt.Errorf("read process CA: %w", err)
+		return nil, "", fmt.Errorf("read process CA: %w", err)
 	}
 	keyPEM, err := os.ReadFile(keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("read process CA key: %w", err)
+		return nil, "", fmt.Errorf("read process CA key: %w", err)
 	}
-	ca, err := emulator.ParseCA(certPEM, keyPEM)
+	ca, err := pki.ParseCA(certPEM, keyPEM)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	ca.CertFile = certFile
-	return ca, nil
+	return ca, certFile, nil
 }
 
 // Option changes the emulator configuration.
@@ -136,11 +137,11 @@ func WithConfig(fn func(*emulator.Config)) Option { return Option(fn) }
 func Start(t testing.TB, opts ...Option) *emulator.Server {
 	t.Helper()
 	cfg := emulator.Config{Addr: "127.0.0.1:0"}
-	ca, err := ProcessCA()
+	ca, caFile, err := ProcessCA()
 	if err != nil {
 		t.Fatalf("emulatortest: %v", err)
 	}
-	cfg.CA = ca
+	cfg.CA, cfg.CAFile = ca, caFile
 	for _, o := range opts {
 		o(&cfg)
 	}

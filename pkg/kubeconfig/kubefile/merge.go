@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
 )
 
 // Cluster is the cluster entry written for an ACK cluster.
@@ -81,17 +83,13 @@ func (e Entries) applyCluster(doc *Document) error {
 		return err
 	}
 	merged := map[string]any{}
-	for k, v := range body {
-		merged[k] = v
-	}
+	maps.Copy(merged, body)
 	// A CA file or skip-verify next to CA data makes client-go reject the
 	// cluster entry, and a stale tls-server-name would fail verification.
 	for _, k := range []string{"certificate-authority", "insecure-skip-tls-verify", "tls-server-name", "certificate-authority-data"} {
 		delete(merged, k)
 	}
-	for k, v := range fresh {
-		merged[k] = v
-	}
+	maps.Copy(merged, fresh)
 	doc.Set(SectionClusters, e.ClusterName, merged)
 	return nil
 }
@@ -112,12 +110,8 @@ func (e Entries) applyContext(doc *Document) error {
 		return err
 	}
 	merged := map[string]any{}
-	for k, v := range body {
-		merged[k] = v
-	}
-	for k, v := range fresh {
-		merged[k] = v
-	}
+	maps.Copy(merged, body)
+	maps.Copy(merged, fresh)
 	if len(e.Context.Extensions) > 0 {
 		exts, err := mergeExtensions(body["extensions"], e.Context.Extensions)
 		if err != nil {
@@ -370,51 +364,10 @@ func Backup(path string, now time.Time) (string, error) {
 	}
 }
 
-// WriteFileAtomic writes data to path with mode 0600 through a temporary
-// file in the same directory, fsync and rename, so readers see either the
-// old or the new content. Missing parent directories are created 0700.
+// WriteFileAtomic writes a kubeconfig as kubectl does: atomically with mode 0600
+// (pkg/atomicfile), through a symbolic link to its target (renaming over the link would
+// turn a dotfiles-managed kubeconfig into a regular file and leave its real target stale),
+// creating missing parent directories 0700.
 func WriteFileAtomic(path string, data []byte) error {
-	// Write through a symlink, as kubectl does: renaming over the link would turn a
-	// dotfiles-managed kubeconfig into a regular file and leave its real target stale.
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create directory for %s: %w", path, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		// Persist the rename; not all platforms support syncing a directory.
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return nil
+	return atomicfile.WriteWith(path, data, atomicfile.Options{FollowSymlink: true, MkdirAll: true})
 }

@@ -72,7 +72,7 @@ func TestPutGetRoundTripAndPermissions(t *testing.T) {
 	// No temporary files are left behind.
 	ents, _ := os.ReadDir(dir)
 	for _, de := range ents {
-		if strings.HasPrefix(de.Name(), ".tmp-") {
+		if strings.Contains(de.Name(), ".tmp-") {
 			t.Fatalf("leftover %s", de.Name())
 		}
 	}

@@ -1,12 +1,13 @@
 package cache
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/atomicfile"
 )
 
 // ErrUntrusted is wrapped by the error of a cache directory that another user could write to:
@@ -110,35 +111,12 @@ func (d *dir) read(name string) ([]byte, error) {
 	return data, nil
 }
 
-// writeAtomic writes data to a new 0600 temporary file in the directory, syncs it, renames it
-// over name and syncs the directory, so readers see the old or the new entry, never a partial
-// one. It works relative to the checked directory (unlike pkg/atomicfile, which takes a path),
-// so a directory swapped after the check never receives a credential.
+// writeAtomic writes entry name through pkg/atomicfile relative to the checked directory, so a
+// directory swapped after the check never receives a credential. The temporary file is created
+// with O_EXCL, which never follows a link.
 func (d *dir) writeAtomic(name string, data []byte) error {
-	tmp := ".tmp-" + name + "-" + rand.Text()
-	f, err := d.root.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY|noFollow, 0o600)
-	if err != nil {
+	if err := atomicfile.WriteIn(d.root, name, data, 0o600); err != nil {
 		return fmt.Errorf("write cache entry: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = d.root.Rename(tmp, name)
-	}
-	if err != nil {
-		_ = d.root.Remove(tmp)
-		return fmt.Errorf("write cache entry: %w", err)
-	}
-	// Persist the rename; not every platform can sync a directory, and the write has succeeded
-	// either way.
-	if df, err := d.root.Open("."); err == nil {
-		_ = df.Sync()
-		_ = df.Close()
 	}
 	return nil
 }

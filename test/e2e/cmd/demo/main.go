@@ -275,6 +275,9 @@ func (d *demo) walk() error {
 	if err := d.fails(ops, "NoPermission", "kubectl", "ack-rrsa", "assume-role", "--service-account", "demo/other", "-r", "demo-app"); err != nil {
 		return err
 	}
+	if err := d.doctor(ops); err != nil {
+		return err
+	}
 	d.say("undo: demo/app was the only service account the role trusted, so the role goes, and so does the annotation")
 	_, err = d.ok(ops, "kubectl", "ack-rrsa", "disassociate-role", "-r", "demo-app", "-n", "demo", "-s", "app",
 		"--annotate-service-account", "--delete-role", "-y")
