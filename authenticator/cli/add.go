@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
@@ -21,6 +20,7 @@ import (
 
 // addOptions are the official "add user|role" flags.
 type addOptions struct {
+	*rootOptions
 	kind                                 string // "user" or "role"
 	arn, username                        string
 	groups                               []string
@@ -28,8 +28,8 @@ type addOptions struct {
 	masterURL, kubeconfig, kubeconfigCtx string
 }
 
-func newAddCommand(o *rootOptions) *cobra.Command {
-	ao := &addOptions{}
+func newAddCommand(root *rootOptions) *cobra.Command {
+	ao := &addOptions{rootOptions: root}
 	cmd := &cobra.Command{
 		Use:   "add user|role",
 		Short: "Add a RAM user or role mapping to the kube-system/alibabacloud-auth ConfigMap (the ACKConfigMap backend)",
@@ -47,25 +47,40 @@ Concurrent edits are retried on a fresh copy.`,
 	pf.StringVar(&ao.kubeconfig, "kubeconfig", "", "kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
 	pf.StringVar(&ao.kubeconfigCtx, "kubeconfig-context", "", "kubeconfig context (default: the current context)")
 	for _, kind := range []string{"user", "role"} {
-		cmd.AddCommand(newAddKindCommand(o, ao, kind))
+		cmd.AddCommand(newAddKindCommand(ao, kind))
 	}
 	return cmd
 }
 
-func newAddKindCommand(o *rootOptions, ao *addOptions, kind string) *cobra.Command {
+func newAddKindCommand(ao *addOptions, kind string) *cobra.Command {
 	c := &cobra.Command{
-		Use:   kind + " --" + kind + "arn ARN --username NAME [--groups G1,G2]",
-		Short: fmt.Sprintf("Add a RAM %s to the alibabacloud-auth ConfigMap", kind),
-		Args:  cobra.NoArgs,
+		Use:     kind + " --" + kind + "arn ARN --username NAME [--groups G1,G2]",
+		Short:   fmt.Sprintf("Add a RAM %s to the alibabacloud-auth ConfigMap", kind),
+		Example: fmt.Sprintf("  ack-ram-authenticator add %[1]s --%[1]sarn acs:ram::123456789012:%[1]s/admin --username admin --groups system:masters", kind),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ao.kind = kind
-			return ao.run(cmd.Context(), o)
+			return runE(ao)(cmd, nil)
 		},
 	}
 	c.Flags().StringVar(&ao.arn, kind+"arn", "", fmt.Sprintf("ARN of the RAM %s (acs:ram::<account>:%s/<name>)", kind, kind))
 	c.Flags().StringVar(&ao.username, "username", "", "Kubernetes username (template: {{AccountID}}, {{SessionName}}, ...)")
 	c.Flags().StringSliceVar(&ao.groups, "groups", nil, "Kubernetes groups, comma-separated")
 	return c
+}
+
+// Complete has nothing to derive: the kind comes from the subcommand.
+func (ao *addOptions) Complete(*cobra.Command) error { return nil }
+
+// Validate checks the entry as the server would, and that the question can be answered: without
+// a terminal, --prompt=false is needed before the cluster is read.
+func (ao *addOptions) Validate() error {
+	if _, err := ao.entry(); err != nil {
+		return err
+	}
+	if ao.prompt && !isTerminal(ao.stdin) {
+		return errors.New("stdin is not a terminal, so nobody can confirm: pass --prompt=false to add without the question (nothing was changed)")
+	}
+	return nil
 }
 
 // entry validates the flags into the mapping to add.
@@ -85,13 +100,14 @@ func (ao *addOptions) entry() (mapper.StaticConfig, error) {
 	return c, nil
 }
 
-func (ao *addOptions) run(ctx context.Context, o *rootOptions) error {
+// Run asks, then appends the entry to the ConfigMap (created when missing) and prints it.
+func (ao *addOptions) Run(ctx context.Context) error {
 	add, err := ao.entry()
 	if err != nil {
 		return err
 	}
 	what := fmt.Sprintf("%sarn %s, username %q, groups [%s]", ao.kind, ao.arn, ao.username, strings.Join(ao.groups, ","))
-	if err := ao.confirm(ctx, o, what); err != nil {
+	if err := ao.confirm(ctx, what); err != nil {
 		return err
 	}
 	cs, err := ao.client()
@@ -112,7 +128,7 @@ func (ao *addOptions) run(ctx context.Context, o *rootOptions) error {
 	if created {
 		verb = "created"
 	}
-	_, err = fmt.Fprintf(o.stdout, "%s configmap:\n\n%s", verb, b)
+	_, err = fmt.Fprintf(ao.stdout, "%s configmap:\n\n%s", verb, b)
 	return err
 }
 
@@ -137,17 +153,12 @@ func appendEntry(c *mapper.StaticConfig, add mapper.StaticConfig) error {
 	return nil
 }
 
-// confirm asks before writing. Without a terminal there is nobody to ask: the command refuses
-// before doing anything rather than guessing.
-func (ao *addOptions) confirm(ctx context.Context, o *rootOptions, what string) error {
+// confirm asks before writing (Validate made sure a terminal answers); --prompt=false skips it.
+func (ao *addOptions) confirm(ctx context.Context, what string) error {
 	if !ao.prompt {
 		return nil
 	}
-	f, ok := o.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return errors.New("stdin is not a terminal, so nobody can confirm: pass --prompt=false to add without the question")
-	}
-	yes, err := prompt.Confirm(ctx, o.stdin, o.stderr, fmt.Sprintf("Add %s to ConfigMap %s/%s?", what, configmap.Namespace, configmap.Name))
+	yes, err := prompt.Confirm(ctx, ao.stdin, ao.stderr, fmt.Sprintf("Add %s to ConfigMap %s/%s?", what, configmap.Namespace, configmap.Name))
 	if err != nil {
 		return err
 	}
@@ -155,6 +166,12 @@ func (ao *addOptions) confirm(ctx context.Context, o *rootOptions, what string) 
 		return errors.New("cancelled: nothing was changed")
 	}
 	return nil
+}
+
+// isTerminal reports whether stdin is an interactive terminal.
+func isTerminal(stdin io.Reader) bool {
+	w, ok := stdin.(io.Writer)
+	return ok && prompt.IsTerminal(w)
 }
 
 // client builds a Kubernetes client from --kubeconfig, --kubeconfig-context and --master-url,

@@ -17,29 +17,29 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubectl-ack/kubectl-ack/authenticator"
+	clikit "github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/version"
 )
 
-// Main runs the command line with args and returns the exit code.
+// displayName is how the binary is named in usage lines and `version`.
+const displayName = "ack-ram-authenticator"
+
+// ExitDenied is the exit code of verify when the token is refused (0 = authenticated, 1 = error,
+// 2 = bad command line, 130 = interrupted).
+const ExitDenied = 3
+
+// Main runs the command line with args and returns the exit code: SIGINT and SIGTERM cancel the
+// command (the server shuts down gracefully), errors are printed once as "Error: …", and the
+// exit codes are those of internal/cli plus ExitDenied.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Tests run several commands in one process with the same logging settings.
 	logsapi.ReapplyHandling = logsapi.ReapplyHandlingIgnoreUnchanged
-	cmd := NewRootCommand(stdin, stdout, stderr)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	code := clikit.Execute(ctx, NewRootCommand(stdin, stdout, stderr), args, stderr)
 	klog.Flush()
-	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v\n", err)
-		var d deniedError
-		if errors.As(err, &d) {
-			return 2
-		}
-		return 1
-	}
-	return 0
+	return code
 }
 
-// deniedError makes verify exit with 2 when the token is refused (1 is for usage errors).
+// deniedError makes verify exit with ExitDenied when the token is refused.
 type deniedError struct{ reason string }
 
 func (d deniedError) Error() string { return "token denied: " + d.reason }
@@ -66,8 +66,6 @@ RAM identity to a Kubernetes user and groups (backends: the config file's mapRol
 mapAccounts, RAMIdentityMapping objects, the kube-system/alibabacloud-auth ConfigMap and a
 watched mapping file). "server" creates its serving certificate and the webhook kubeconfig for
 kube-apiserver on first start ("init" does the same ahead of time), then serves.`,
-		SilenceUsage:      true,
-		SilenceErrors:     true,
 		PersistentPreRunE: func(*cobra.Command, []string) error { return o.applyLogging() },
 	}
 	cmd.SetIn(stdin)
@@ -79,7 +77,10 @@ kube-apiserver on first start ("init" does the same ahead of time), then serves.
 	pf.StringVarP(&o.logFormat, "log-format", "l", "", "log format on stderr: text or json (same as --logging-format)")
 	o.gates.AddFlag(pf)
 	logsapi.AddFlags(o.logging, pf)
-	cmd.AddCommand(newServerCommand(o), newInitCommand(o), newVerifyCommand(o), newAddCommand(o), newVersionCommand(o))
+	cmd.AddCommand(newServerCommand(o), newInitCommand(o), newVerifyCommand(o), newAddCommand(o), clikit.NewVersionCommand(stdout, displayName))
+	// Usage lines, "did you mean", stray arguments and --version as in the plugins. The official
+	// flags keep their meaning: -v stays the component-base log level.
+	clikit.Setup(cmd, displayName, version.String())
 	return cmd
 }
 
@@ -136,15 +137,24 @@ func (o *rootOptions) applyClusterID(cfg *authenticator.Config) {
 	}
 }
 
-func newVersionCommand(o *rootOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:     "version",
-		Short:   "Print the version",
-		Example: "  ack-ram-authenticator version",
-		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintln(o.stdout, "ack-ram-authenticator "+version.String())
-			return err
-		},
+// options is the shape of the commands (kubectl's use_context.go): Complete fills in what the
+// flags imply, Validate refuses bad input before anything is read or changed, Run does it.
+type options interface {
+	Complete(cmd *cobra.Command) error
+	Validate() error
+	Run(ctx context.Context) error
+}
+
+// runE is the cobra RunE of a command: Complete, Validate, Run. What Complete and Validate
+// refuse is a usage error (exit code 2).
+func runE(o options) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if err := o.Complete(cmd); err != nil {
+			return clikit.WithCode(clikit.ExitUsage, err)
+		}
+		if err := o.Validate(); err != nil {
+			return clikit.WithCode(clikit.ExitUsage, err)
+		}
+		return o.Run(cmd.Context())
 	}
 }

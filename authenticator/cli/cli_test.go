@@ -235,18 +235,18 @@ func TestVerifyCommand(t *testing.T) {
 		{name: "text", args: []string{"verify", "-c", cfgPath, "--token", tok}, wantOut: "Username:      admin-" + info.UserID},
 		{name: "json from stdin", stdin: tok + "\n", args: []string{"verify", "-c", cfgPath, "--token", "-", "-o", "json"}, wantOut: `"username": "admin-` + info.UserID + `"`},
 		{name: "yaml", args: []string{"verify", "-c", cfgPath, "--token", tok, "-o", "yaml"}, wantOut: "canonicalArn: acs:ram::" + info.AccountID},
-		{name: "unmapped is exit 2", args: []string{"verify", "-c", cfgPath, "--token", other}, wantCode: 2, wantOut: "Denied:", wantErr: "is not mapped"},
-		{name: "--sts-endpoint overrides the file", args: []string{"verify", "-c", cfgPath, "--token", tok, "--sts-endpoint", "127.0.0.1:1", "--sts-timeout", "300ms"}, wantCode: 2, wantErr: "STS is unavailable"},
-		{name: "no token", args: []string{"verify", "-c", cfgPath}, wantCode: 1, wantErr: "no token"},
-		{name: "bad output", args: []string{"verify", "-c", cfgPath, "--token", tok, "-o", "xml"}, wantCode: 1, wantErr: `-o "xml"`},
+		{name: "unmapped is exit 3", args: []string{"verify", "-c", cfgPath, "--token", other}, wantCode: cli.ExitDenied, wantOut: "Denied:", wantErr: "is not mapped"},
+		{name: "--sts-endpoint overrides the file", args: []string{"verify", "-c", cfgPath, "--token", tok, "--sts-endpoint", "127.0.0.1:1", "--sts-timeout", "300ms"}, wantCode: cli.ExitDenied, wantErr: "STS is unavailable"},
+		{name: "no token", args: []string{"verify", "-c", cfgPath}, wantCode: 2, wantErr: "no token"},
+		{name: "bad output", args: []string{"verify", "-c", cfgPath, "--token", tok, "-o", "xml"}, wantCode: 2, wantErr: `-o "xml"`},
 		// The official spelling: -t and -i without a file verify the token only.
 		{name: "official -t -i without a file", args: []string{"verify", "-t", tok, "-i", info.ClusterID, "--sts-endpoint", info.Endpoint}, wantOut: "Mapping:       not checked"},
 		{name: "official -t -i, unmapped identity is fine", args: []string{"verify", "-t", other, "-i", info.ClusterID, "--sts-endpoint", info.Endpoint, "-o", "json"}, wantOut: `"mappingChecked": false`},
-		{name: "-i overrides the file", args: []string{"verify", "-c", cfgPath, "-t", tok, "-i", "cother"}, wantCode: 2, wantErr: "different cluster"},
+		{name: "-i overrides the file", args: []string{"verify", "-c", cfgPath, "-t", tok, "-i", "cother"}, wantCode: cli.ExitDenied, wantErr: "different cluster"},
 		{name: "no config and no cluster id", args: []string{"verify", "--token", tok}, wantCode: 1, wantErr: "clusterID is required"},
 		{name: "version", args: []string{"version"}, wantOut: "ack-ram-authenticator v"},
 		{name: "pregenerated without init", args: []string{"server", "-c", cfgPath, "--port", strconv.Itoa(freePort(t)), "--kubeconfig-pregenerated=true"}, wantCode: 1, wantErr: "run 'ack-ram-authenticator init' first"},
-		{name: "unknown feature gate", args: []string{"version", "--feature-gates=NoSuchGate=true"}, wantCode: 1, wantErr: "NoSuchGate"},
+		{name: "unknown feature gate", args: []string{"version", "--feature-gates=NoSuchGate=true"}, wantCode: 2, wantErr: "NoSuchGate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

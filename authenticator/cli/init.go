@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -14,8 +15,41 @@ import (
 // does without ConfiguredInitDirectories (its example DaemonSet's init container moves it).
 const localKubeconfig = "ack-ram-authenticator.kubeconfig"
 
-func newInitCommand(o *rootOptions) *cobra.Command {
-	var initOpts authenticator.InitOptions
+// initOptions are the flags of init.
+type initOptions struct {
+	*rootOptions
+	init authenticator.InitOptions
+}
+
+// Complete has nothing to derive.
+func (o *initOptions) Complete(*cobra.Command) error { return nil }
+
+// Validate has nothing to check before the file is read.
+func (o *initOptions) Validate() error { return nil }
+
+// Run writes the key, the certificate and the webhook kubeconfig where the configuration (or the
+// ConfiguredInitDirectories gate) says.
+func (o *initOptions) Run(context.Context) error {
+	cfg, err := o.loadOrDefault()
+	if err != nil {
+		return err
+	}
+	configured := o.initIntoConfiguredDirs()
+	target := *cfg
+	if !configured {
+		target.Server.StateDir, target.Server.GenerateKubeconfig = ".", localKubeconfig
+	}
+	res, err := authenticator.Init(&target, o.init)
+	if err != nil {
+		return err
+	}
+	o.printInit(res, cfg, configured)
+	return nil
+}
+
+func newInitCommand(root *rootOptions) *cobra.Command {
+	o := &initOptions{rootOptions: root}
+	initOpts := &o.init
 	cmd := &cobra.Command{
 		Use:   "init [-c FILE] [-i CLUSTER_ID]",
 		Short: "Create the serving key and certificate and the webhook kubeconfig for kube-apiserver",
@@ -30,24 +64,7 @@ add-on's init does; its example DaemonSet's init container then moves them into 
 --feature-gates=ConfiguredInitDirectories=true or =false chooses explicitly.`,
 		Example: `  ack-ram-authenticator init -c /etc/ack-ram-authenticator/config.yaml
   ack-ram-authenticator init --cluster-id=c0123456789abcdef   # files in the current directory`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.loadOrDefault()
-			if err != nil {
-				return err
-			}
-			configured := o.initIntoConfiguredDirs()
-			target := *cfg
-			if !configured {
-				target.Server.StateDir, target.Server.GenerateKubeconfig = ".", localKubeconfig
-			}
-			res, err := authenticator.Init(&target, initOpts)
-			if err != nil {
-				return err
-			}
-			o.printInit(res, cfg, configured)
-			return nil
-		},
+		RunE: runE(o),
 	}
 	cmd.Flags().StringArrayVar(&initOpts.Hostnames, "hostname", nil, "extra DNS name for the certificate (repeatable; server.hostname is always included)")
 	cmd.Flags().StringArrayVar(&initOpts.Addresses, "address", nil, "extra IP address for the certificate (repeatable)")

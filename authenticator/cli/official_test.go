@@ -185,7 +185,7 @@ func TestAddConfirmation(t *testing.T) {
 	kube := kubetest.Start(t)
 	roleARN := "acs:ram::123456789012:role/KubernetesAdmin"
 	args := []string{"add", "role", "--rolearn", roleARN, "--username", "kubernetes-admin", "--groups", "system:masters", "--kubeconfig", kube.Kubeconfig}
-	if code, _, errOut := runCLI(t, "y\n", args...); code != 1 || !strings.Contains(errOut, "pass --prompt=false") {
+	if code, _, errOut := runCLI(t, "y\n", args...); code != 2 || !strings.Contains(errOut, "pass --prompt=false") {
 		t.Fatalf("without a terminal: %d %s", code, errOut)
 	}
 	cms := kubernetes.NewForConfigOrDie(kube.Config).CoreV1().ConfigMaps(configmap.Namespace)

@@ -1,15 +1,52 @@
 package cli
 
 import (
+	"context"
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kubectl-ack/kubectl-ack/authenticator"
 )
 
-func newServerCommand(o *rootOptions) *cobra.Command {
-	ov := &overrides{}
+// serverOptions are the flags of server.
+type serverOptions struct {
+	*rootOptions
+	ov    *overrides
+	flags *pflag.FlagSet
+}
+
+// Complete keeps the command's flags, whose overrides apply over the file.
+func (o *serverOptions) Complete(cmd *cobra.Command) error {
+	o.flags = cmd.Flags()
+	return nil
+}
+
+// Validate has nothing to check before the file is read.
+func (o *serverOptions) Validate() error { return nil }
+
+// Run loads the configuration, prepares the state directory and serves until ctx ends.
+func (o *serverOptions) Run(ctx context.Context) error {
+	cfg, err := o.load()
+	if err != nil {
+		return err
+	}
+	o.ov.apply(o.flags, cfg)
+	kc, err := kubeConfig(cfg, true)
+	if err != nil {
+		return err
+	}
+	srv, err := authenticator.NewServer(cfg, authenticator.Options{KubeConfig: kc, LookupEnv: os.LookupEnv})
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx, nil)
+}
+
+func newServerCommand(root *rootOptions) *cobra.Command {
+	o := &serverOptions{rootOptions: root, ov: &overrides{}}
+	ov := o.ov
 	cmd := &cobra.Command{
 		Use:   "server -c FILE",
 		Short: "Serve the token webhook (POST /authenticate, /healthz, /readyz, /metrics) over TLS",
@@ -27,23 +64,7 @@ reloaded on change). Without a list: MountedFile, then CRD when Kubernetes is re
 
   # Outside a pod, against a local emulator
   ack-ram-authenticator server -c config.yaml --kubeconfig admin.kubeconfig --sts-endpoint 127.0.0.1:8443 --sts-ca-file ca.pem`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.load()
-			if err != nil {
-				return err
-			}
-			ov.apply(cmd.Flags(), cfg)
-			kc, err := kubeConfig(cfg, true)
-			if err != nil {
-				return err
-			}
-			srv, err := authenticator.NewServer(cfg, authenticator.Options{KubeConfig: kc, LookupEnv: os.LookupEnv})
-			if err != nil {
-				return err
-			}
-			return srv.Serve(cmd.Context(), nil)
-		},
+		RunE: runE(o),
 	}
 	ov.addSTSFlags(cmd.Flags())
 	ov.addServerFlags(cmd.Flags())

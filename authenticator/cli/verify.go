@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +10,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
+	"github.com/spf13/pflag"
 
 	"github.com/kubectl-ack/kubectl-ack/authenticator"
+	clikit "github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/token"
 )
 
@@ -41,13 +41,17 @@ type identityOutput struct {
 	IdentityType string `json:"identityType,omitempty"`
 }
 
+// verifyOptions are the flags of verify.
 type verifyOptions struct {
-	ov          *overrides
-	tok, output string
+	*rootOptions
+	ov     *overrides
+	tok    string
+	output *clikit.Output
+	flags  *pflag.FlagSet
 }
 
-func newVerifyCommand(o *rootOptions) *cobra.Command {
-	vo := &verifyOptions{ov: &overrides{}}
+func newVerifyCommand(root *rootOptions) *cobra.Command {
+	o := &verifyOptions{rootOptions: root, ov: &overrides{}, output: clikit.NewOutput(clikit.FormatText, clikit.FormatText, clikit.FormatJSON, clikit.FormatYAML)}
 	cmd := &cobra.Command{
 		Use:   "verify -t TOKEN|- -i CLUSTER_ID [-c FILE]",
 		Short: "Verify a token with STS and show the identity (and, with -c, the Kubernetes user it maps to)",
@@ -55,25 +59,41 @@ func newVerifyCommand(o *rootOptions) *cobra.Command {
 -t/--token and -i/--cluster-id are enough: the token is verified with STS and the identity is
 printed. With -c FILE the configuration's backends map it too, as the server would (RAMIdentity
 Mappings and the ConfigMap only with --kubeconfig). "--token -" reads the token from standard
-input. Exit code 2 means the token was denied.`,
+input.
+
+Exit status: 0 when the token is accepted, 3 when it is denied, 1 on an error, 2 for a bad
+command line.`,
 		Example: `  ack-ram-authenticator verify -t "$TOKEN" -i c0123456789abcdef
   kubectl ack-login --cluster-id C | jq -r .status.token | ack-ram-authenticator verify -c config.yaml --token - -o json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return vo.run(cmd, o) },
+		RunE: runE(o),
 	}
-	vo.ov.addSTSFlags(cmd.Flags())
-	cmd.Flags().StringVarP(&vo.tok, "token", "t", "", "the token (k8s-ack-v2....), or - to read it from standard input")
-	cmd.Flags().StringVarP(&vo.output, "output", "o", "text", "output format: text, json or yaml")
+	o.ov.addSTSFlags(cmd.Flags())
+	cmd.Flags().StringVarP(&o.tok, "token", "t", "", "the token (k8s-ack-v2....), or - to read it from standard input")
+	o.output.AddFlags(cmd)
 	return cmd
 }
 
-func (vo *verifyOptions) run(cmd *cobra.Command, o *rootOptions) error {
-	switch vo.output {
-	case "", "text", "json", "yaml":
-	default:
-		return fmt.Errorf("-o %q: use text, json or yaml", vo.output)
+// Complete keeps the command's flags, whose overrides apply over the file.
+func (o *verifyOptions) Complete(cmd *cobra.Command) error {
+	o.flags = cmd.Flags()
+	return nil
+}
+
+// Validate checks -o and that a token is given.
+func (o *verifyOptions) Validate() error {
+	if err := o.output.Validate(); err != nil {
+		return err
 	}
-	tok, err := readToken(vo.tok, o.stdin)
+	if o.tok == "" {
+		return errors.New("no token: pass -t/--token TOKEN or --token - to read it from standard input")
+	}
+	return nil
+}
+
+// Run verifies the token as the server would and prints the outcome; a denied token ends with
+// ExitDenied.
+func (o *verifyOptions) Run(ctx context.Context) error {
+	tok, err := readToken(o.tok, o.stdin)
 	if err != nil {
 		return err
 	}
@@ -86,29 +106,37 @@ func (vo *verifyOptions) run(cmd *cobra.Command, o *rootOptions) error {
 		// Only the token is checked: no backend needs a cluster or a file.
 		cfg.Server.BackendMode, cfg.Server.Mappers = []string{authenticator.MapperMountedFile}, nil
 	}
-	vo.ov.apply(cmd.Flags(), cfg)
-	kc, err := kubeConfig(cfg, false)
+	o.ov.apply(o.flags, cfg)
+	out, err := verifyWith(ctx, cfg, tok, mapping)
 	if err != nil {
 		return err
 	}
-	srv, err := authenticator.NewServer(cfg, authenticator.Options{KubeConfig: kc, LookupEnv: os.LookupEnv})
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), cfg.Server.STSTimeout.Duration+30*time.Second)
-	defer cancel()
-	srv.StartMappers(ctx)
-	if err := srv.WaitReady(ctx); err != nil {
-		return err
-	}
-	out := verifyOutcome(srv.Auth.Authenticate(ctx, tok), mapping)
-	if err := printVerify(o.stdout, vo.output, out); err != nil {
+	if err := printVerify(o.stdout, o.output.Name(), out); err != nil {
 		return err
 	}
 	if !out.Authenticated && (mapping || out.Identity == nil) {
-		return deniedError{reason: out.Reason}
+		return clikit.WithCode(ExitDenied, deniedError{reason: out.Reason})
 	}
 	return nil
+}
+
+// verifyWith starts the server's mappers for cfg and authenticates tok once.
+func verifyWith(ctx context.Context, cfg *authenticator.Config, tok string, mapping bool) (verifyOutput, error) {
+	kc, err := kubeConfig(cfg, false)
+	if err != nil {
+		return verifyOutput{}, err
+	}
+	srv, err := authenticator.NewServer(cfg, authenticator.Options{KubeConfig: kc, LookupEnv: os.LookupEnv})
+	if err != nil {
+		return verifyOutput{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Server.STSTimeout.Duration+30*time.Second)
+	defer cancel()
+	srv.StartMappers(ctx)
+	if err := srv.WaitReady(ctx); err != nil {
+		return verifyOutput{}, err
+	}
+	return verifyOutcome(srv.Auth.Authenticate(ctx, tok), mapping), nil
 }
 
 func readToken(tok string, stdin io.Reader) (string, error) {
@@ -147,21 +175,8 @@ func identityOf(id *token.Identity) *identityOutput {
 }
 
 func printVerify(w io.Writer, format string, out verifyOutput) error {
-	switch format {
-	case "json":
-		b, err := json.MarshalIndent(out, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(w, string(b))
-		return err
-	case "yaml":
-		b, err := yaml.Marshal(out)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
+	if format != clikit.FormatText {
+		return clikit.PrintData(w, format, out)
 	}
 	if id := out.Identity; id != nil {
 		fmt.Fprintf(w, "ARN:           %s\nCanonical ARN: %s\nAccount:       %s\nUser ID:       %s\nPrincipal ID:  %s\nAccess key:    %s\n",

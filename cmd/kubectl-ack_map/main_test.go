@@ -118,7 +118,7 @@ func TestBinary(t *testing.T) {
 		wantOut  []string
 		wantErr  []string
 	}{
-		{name: "version", cmd: "kubectl-ack_map", args: []string{"version"}, wantOut: []string{"kubectl-ack_map v"}},
+		{name: "version", cmd: "kubectl-ack_map", args: []string{"version"}, wantOut: []string{"kubectl ack-map v"}},
 		{name: "add", cmd: "kubectl-ack_map", args: []string{"add", "--arn", role, "--username", "dev:{{SessionName}}", "-g", "devs", "--name", "dev"},
 			wantOut: []string{"ramidentitymapping.ramauthenticator.k8s.alibabacloud/dev created"}},
 		{name: "duplicate", cmd: "kubectl-ack_map", args: []string{"add", "--arn", "acs:ram::1234567890:ROLE/Dev", "--username", "x"},
@@ -128,15 +128,17 @@ func TestBinary(t *testing.T) {
 			wantOut: []string{"ramidentitymapping.ramauthenticator.k8s.alibabacloud/dev"}},
 		{name: "explain mapped", cmd: "kubectl-ack_map", args: []string{"explain", "--arn", "acs:ram::1234567890:assumed-role/dev/a@b"},
 			wantOut: []string{"Username:       dev:a-b"}},
-		{name: "explain not mapped exits 1", cmd: "kubectl-ack_map", args: []string{"explain", "--arn", "acs:ram::1234567890:user/nobody"},
-			wantCode: 1, wantOut: []string{"not mapped:"}},
+		{name: "explain not mapped exits 3", cmd: "kubectl-ack_map", args: []string{"explain", "--arn", "acs:ram::1234567890:user/nobody"},
+			wantCode: 3, wantOut: []string{"not mapped:"}},
 		{name: "krew completion script", cmd: "kubectl_complete-ack_map", args: []string{"get", "d"}, wantOut: []string{"dev\t" + role}},
 		{name: "kubectl completes through the plugin", cmd: "kubectl", args: []string{"__complete", "ack-map", "delete", ""}, wantOut: []string{"dev"}},
 		{name: "delete refuses without a terminal", cmd: "kubectl-ack_map", args: []string{"delete", "dev"},
-			wantCode: 1, wantErr: []string{"stdin is not a terminal", "--yes"}},
+			wantCode: 2, wantErr: []string{"stdin is not a terminal", "--yes"}},
 		{name: "delete", cmd: "kubectl-ack_map", args: []string{"delete", "dev", "--yes"}, wantOut: []string{"dev deleted"}},
 		{name: "list empty", cmd: "kubectl-ack_map", args: []string{"list"}, wantErr: []string{"No resources found"}},
-		{name: "bad flag", cmd: "kubectl-ack_map", args: []string{"list", "--nope"}, wantCode: 1, wantErr: []string{"unknown flag: --nope"}},
+		{name: "bad flag", cmd: "kubectl-ack_map", args: []string{"list", "--nope"}, wantCode: 2, wantErr: []string{"unknown flag: --nope"}},
+		{name: "usage line names kubectl", cmd: "kubectl-ack_map", args: []string{"list", "--help"}, wantOut: []string{"kubectl ack-map list [--arn ARN]"}},
+		{name: "did you mean", cmd: "kubectl-ack_map", args: []string{"lsit"}, wantCode: 2, wantErr: []string{`unknown command "lsit" for "kubectl ack-map"`, "Did you mean this?\n\tlist"}},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {

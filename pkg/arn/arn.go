@@ -141,14 +141,9 @@ func Canonicalize(s string) (string, error) {
 	return a.Canonical().String(), nil
 }
 
-// Equal reports whether a and b name the same canonical identity, ignoring case. Unparseable
-// input is compared as plain text (case-insensitively), so Equal never errors.
+// Equal reports whether a and b name the same canonical identity, ignoring case: their
+// CanonicalKeys are equal. Unparseable input is compared as plain text (case-insensitively), so
+// Equal never errors.
 func Equal(a, b string) bool {
-	if ca, err := Canonicalize(a); err == nil {
-		a = ca
-	}
-	if cb, err := Canonicalize(b); err == nil {
-		b = cb
-	}
-	return strings.EqualFold(a, b)
+	return CanonicalKey(a) == CanonicalKey(b)
 }

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kubectl-ack/kubectl-ack/pkg/cachedir"
 	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
+	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
 )
 
 // Defaults of Completer.
@@ -23,8 +25,8 @@ const (
 	DefaultCompletionTimeout = 3 * time.Second
 )
 
-// CompletionCache keeps small data for a short time. plugins/login/cache.Store implements it in
-// the login cache directory, with that directory's trust rules.
+// CompletionCache keeps small data for a short time. pkg/cachedir.Data implements it in the
+// kubectl-ack cache directory, with that directory's trust rules.
 type CompletionCache interface {
 	// GetData returns what PutData stored under key (lowercase hex), or ok=false.
 	GetData(key string) (data []byte, ok bool)
@@ -49,6 +51,34 @@ type Completer struct {
 	Timeout time.Duration
 	// Now replaces time.Now (tests).
 	Now func() time.Time
+}
+
+// ForCredentials returns the Completer of the identity creds resolve to (resolved now: the cache
+// key names the identity): clusters listed through CS at ep with one attempt and no retries
+// (completion must answer quickly), and kept for TTL in the kubectl-ack cache directory
+// (pkg/cachedir: a trusted directory only, no links, atomic 0600 files) under the identity and
+// the CS endpoint. lookupEnv finds KUBECACHEDIR. Credentials that do not resolve, or a cache
+// directory that cannot be found, give no suggestions or no cache, never an error.
+func ForCredentials(ctx context.Context, creds credentials.Options, ep cloud.Endpoints, lookupEnv func(string) (string, bool)) Completer {
+	var c Completer
+	res, err := creds.Resolve(ctx)
+	if err != nil {
+		c.Lister = func(context.Context) (Lister, error) { return nil, err }
+		return c
+	}
+	c.Lister = func(context.Context) (Lister, error) {
+		cs, err := cloud.NewCS(res.Credential, ep)
+		if err != nil {
+			return nil, err
+		}
+		cs.Retry.MaxAttempts = 1
+		return cs, nil
+	}
+	if dir, err := cachedir.DefaultDir(lookupEnv, ""); err == nil {
+		c.Cache = cachedir.Data{Dir: dir}
+		c.CacheKey = res.IdentityKey + "|" + ep.CSEndpoint()
+	}
+	return c
 }
 
 // Candidate is a cluster as completion shows it.

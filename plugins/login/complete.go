@@ -5,10 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kubectl-ack/kubectl-ack/pkg/cloud"
 	"github.com/kubectl-ack/kubectl-ack/pkg/clusters"
 	"github.com/kubectl-ack/kubectl-ack/pkg/credentials"
-	"github.com/kubectl-ack/kubectl-ack/plugins/login/cache"
 )
 
 // registerCompletions adds the completion of flag values to the finished command tree (-o and
@@ -76,27 +74,11 @@ func completionScope(cmd *cobra.Command) clusters.Scope {
 }
 
 // clusterCompleter lists clusters for the identity the command line resolves to, through one CS
-// attempt (no retries: completion must answer quickly), cached for a minute in the login cache
-// directory, under the credential cache's trust rules. Completion prints nothing but
-// candidates: every failure just leaves them out.
+// attempt (no retries: completion must answer quickly), cached for a minute in the kubectl-ack
+// cache directory, under the credential cache's trust rules (pkg/clusters.ForCredentials).
+// Completion prints nothing but candidates: every failure just leaves them out.
 func (o *rootOptions) clusterCompleter(ctx context.Context) clusters.Completer {
-	c := clusters.Completer{Now: o.now, Timeout: o.hooks.completionTimeout}
-	res, err := o.creds.Resolve(ctx)
-	if err != nil {
-		c.Lister = func(context.Context) (clusters.Lister, error) { return nil, err }
-		return c
-	}
-	c.Lister = func(context.Context) (clusters.Lister, error) {
-		cs, err := cloud.NewCS(res.Credential, o.endpoints)
-		if err != nil {
-			return nil, err
-		}
-		cs.Retry.MaxAttempts = 1
-		return cs, nil
-	}
-	if dir, err := cache.DefaultDir(o.lookupEnv, ""); err == nil {
-		c.Cache = cache.Store{Dir: dir}
-		c.CacheKey = res.IdentityKey + "|" + o.endpoints.CSEndpoint()
-	}
+	c := clusters.ForCredentials(ctx, o.creds, o.endpoints, o.lookupEnv)
+	c.Now, c.Timeout = o.now, o.hooks.completionTimeout
 	return c
 }

@@ -1,23 +1,21 @@
 package mapping
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
+	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
 )
-
-func addDryRunFlag(cmd *cobra.Command, p *string) {
-	cmd.Flags().StringVar(p, "dry-run", dryRunNone, `"client": print what would be sent, write nothing; "server": the API server validates and stores nothing; "none": write`)
-	cmd.Flags().Lookup("dry-run").NoOptDefVal = dryRunClient
-	_ = cmd.RegisterFlagCompletionFunc("dry-run", cobra.FixedCompletions([]string{dryRunNone, dryRunClient, dryRunServer}, cobra.ShellCompDirectiveNoFileComp))
-}
 
 func addAllowReservedFlag(cmd *cobra.Command, p *[]string) {
 	cmd.Flags().StringArrayVar(p, "allow-reserved-group", nil, `Allow this "system:" group (e.g. system:masters); the authenticator must list it in server.allowedGroups too (repeatable)`)
+	_ = cmd.RegisterFlagCompletionFunc("allow-reserved-group", cobra.FixedCompletions([]string{mapper.ReservedPrefix + "masters"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // Help of "add" (kept out of newAddCommand to keep it short).
@@ -49,108 +47,133 @@ check for duplicates but writes nothing.`
   kubectl ack-map add --arn 'acs:ram::*:role/auditor' --username 'auditor:{{AccountID}}' --allow-any-account`
 )
 
-func newAddCommand(o *rootOptions) *cobra.Command {
-	var (
-		arnFlag, username, name, dryRun, output string
-		groups, allowed                         []string
-		overwrite, anyAccount                   bool
-	)
+// addOptions are the flags of add.
+type addOptions struct {
+	*rootOptions
+	arn, username, name   string
+	groups, allowed       []string
+	overwrite, anyAccount bool
+	dryRun                cli.DryRun
+	output                *cli.Output
+
+	spec     v1alpha1.RAMIdentityMappingSpec
+	note     string // says that an assumed-role ARN stands for its role
+	explicit bool   // --name was given
+	warnings []string
+}
+
+// Complete stores the canonical form of --arn and derives the object name when --name is absent.
+func (o *addOptions) Complete(*cobra.Command, []string) error {
+	stored, note, err := normalizeARN("--arn", o.arn)
+	if err != nil {
+		return err
+	}
+	o.note = note
+	o.spec = v1alpha1.RAMIdentityMappingSpec{ARN: stored, Username: o.username, Groups: dedupe(o.groups), AllowAnyAccount: o.anyAccount && arn.AccountIsGlob(stored)}
+	o.explicit = o.name != ""
+	if !o.explicit {
+		o.name = DeriveName(stored)
+	}
+	return nil
+}
+
+// Validate checks -o, the name, a wildcard account and the spec as the authenticator will.
+func (o *addOptions) Validate() error {
+	if err := o.output.Validate(); err != nil {
+		return err
+	}
+	if o.explicit {
+		if err := validateName(o.name); err != nil {
+			return err
+		}
+	}
+	if err := checkAnyAccount(o.spec.ARN, o.anyAccount); err != nil {
+		return err
+	}
+	warnings, err := validateSpec(o.name, o.spec, o.allowed)
+	o.warnings = warnings
+	return err
+}
+
+// Run creates the mapping, or replaces the one of the same identity with --overwrite.
+func (o *addOptions) Run(ctx context.Context) error {
+	if o.note != "" {
+		fmt.Fprintln(o.streams.ErrOut, "Note: "+o.note)
+	}
+	o.noteAnyAccount(o.spec.ARN, o.anyAccount)
+	for _, w := range o.warnings {
+		o.warnf("%s", w)
+	}
+	a, err := o.api()
+	if err != nil {
+		return err
+	}
+	all, err := a.listAll(ctx)
+	if err != nil {
+		return err
+	}
+	result, obj, err := a.upsert(ctx, all, upsertRequest{name: o.name, explicitName: o.explicit, spec: o.spec, overwrite: o.overwrite, dryRun: o.dryRun})
+	if err != nil {
+		return err
+	}
+	return o.printResult(o.output, obj, result, o.dryRun)
+}
+
+func newAddCommand(root *rootOptions) *cobra.Command {
+	o := &addOptions{rootOptions: root, output: newWriteOutput()}
 	cmd := &cobra.Command{
 		Use:     "add --arn ARN --username USER [--group GROUP]...",
 		Short:   "Map a RAM user, role or account root (or a glob) to a Kubernetes user and groups",
 		Long:    addLong,
 		Example: addExample,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkDryRun(dryRun); err != nil {
-				return err
-			}
-			if err := checkOutput(output, outYAML, outJSON, outName); err != nil {
-				return err
-			}
-			stored, note, err := normalizeARN("--arn", arnFlag)
-			if err != nil {
-				return err
-			}
-			if note != "" {
-				fmt.Fprintln(o.streams.ErrOut, "Note: "+note)
-			}
-			if err := o.checkAnyAccount(stored, anyAccount); err != nil {
-				return err
-			}
-			spec := v1alpha1.RAMIdentityMappingSpec{ARN: stored, Username: username, Groups: dedupe(groups), AllowAnyAccount: anyAccount && arn.AccountIsGlob(stored)}
-			explicit := name != ""
-			if explicit {
-				if err := validateName(name); err != nil {
-					return err
-				}
-			} else {
-				name = DeriveName(stored)
-			}
-			warnings, err := validateSpec(name, spec, allowed)
-			if err != nil {
-				return err
-			}
-			for _, w := range warnings {
-				o.warnf("%s", w)
-			}
-			a, err := o.api()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			all, err := a.listAll(ctx)
-			if err != nil {
-				return err
-			}
-			result, obj, err := a.upsert(ctx, all, upsertRequest{name: name, explicitName: explicit, spec: spec, overwrite: overwrite, dryRun: dryRun})
-			if err != nil {
-				return err
-			}
-			return o.printResult(output, obj, result, dryRun)
-		},
+		RunE:    runE(o),
 	}
 	f := cmd.Flags()
-	f.StringVar(&arnFlag, "arn", "", "RAM ARN or ARN glob: acs:ram::<account>:user/<name>, role/<name> or root (required)")
-	f.StringVar(&username, "username", "", "Kubernetes username template, e.g. 'dev:{{SessionName}}' (required)")
-	f.StringArrayVarP(&groups, "group", "g", nil, "Kubernetes group template (repeatable)")
-	f.StringVar(&name, "name", "", "Object name (default: derived from the canonical ARN)")
-	f.BoolVar(&overwrite, "overwrite", false, "Replace an existing mapping of the same identity (or of the same name)")
-	f.BoolVar(&anyAccount, "allow-any-account", false, `Allow a wildcard in the account id of --arn ("acs:ram::*:..."): the mapping then matches every Alibaba Cloud account`)
-	addDryRunFlag(cmd, &dryRun)
-	addAllowReservedFlag(cmd, &allowed)
-	addOutputFlag(cmd, &output, "", outYAML, outJSON, outName)
+	f.StringVar(&o.arn, "arn", "", "RAM ARN or ARN glob: acs:ram::<account>:user/<name>, role/<name> or root (required)")
+	f.StringVar(&o.username, "username", "", "Kubernetes username template, e.g. 'dev:{{SessionName}}' (required)")
+	f.StringArrayVarP(&o.groups, "group", "g", nil, "Kubernetes group template (repeatable)")
+	f.StringVar(&o.name, "name", "", "Object name (default: derived from the canonical ARN)")
+	f.BoolVar(&o.overwrite, "overwrite", false, "Replace an existing mapping of the same identity (or of the same name)")
+	f.BoolVar(&o.anyAccount, "allow-any-account", false, `Allow a wildcard in the account id of --arn ("acs:ram::*:..."): the mapping then matches every Alibaba Cloud account`)
+	cli.AddDryRunFlag(cmd, &o.dryRun, true)
+	addAllowReservedFlag(cmd, &o.allowed)
+	o.output.AddFlags(cmd)
 	return cmd
 }
 
 // checkAnyAccount refuses an ARN pattern with a wildcard account id unless --allow-any-account
-// is given, and then says plainly how far the mapping reaches.
-func (o *rootOptions) checkAnyAccount(pattern string, allowed bool) error {
-	switch {
-	case !arn.AccountIsGlob(pattern):
-		if allowed {
-			fmt.Fprintf(o.streams.ErrOut, "Note: --allow-any-account has no effect: %s names one account\n", pattern)
-		}
-	case !allowed:
+// is given.
+func checkAnyAccount(pattern string, allowed bool) error {
+	if arn.AccountIsGlob(pattern) && !allowed {
 		return fmt.Errorf("--arn %s has a wildcard in its account id, so it would map identities of every Alibaba Cloud account, including accounts you do not control; "+
 			"give the account id, or pass --allow-any-account if that is intended", pattern)
-	default:
-		o.warnf("%s matches identities of ANY Alibaba Cloud account, including accounts you do not control (allowAnyAccount)", pattern)
 	}
 	return nil
 }
 
+// noteAnyAccount says plainly how far a mapping with --allow-any-account reaches, or that the
+// flag changes nothing.
+func (o *rootOptions) noteAnyAccount(pattern string, allowed bool) {
+	switch {
+	case !allowed:
+	case !arn.AccountIsGlob(pattern):
+		fmt.Fprintf(o.streams.ErrOut, "Note: --allow-any-account has no effect: %s names one account\n", pattern)
+	default:
+		o.warnf("%s matches identities of ANY Alibaba Cloud account, including accounts you do not control (allowAnyAccount)", pattern)
+	}
+}
+
 // printResult prints a written object with -o, or kubectl's one-line summary.
-func (o *rootOptions) printResult(output string, obj *v1alpha1.RAMIdentityMapping, result, dryRun string) error {
-	switch output {
-	case outJSON, outYAML:
-		return printObject(o.streams.Out, output, obj)
-	case outName:
+func (o *rootOptions) printResult(out *cli.Output, obj *v1alpha1.RAMIdentityMapping, result string, dryRun cli.DryRun) error {
+	switch out.Name() {
+	case cli.FormatName:
 		_, err := fmt.Fprintln(o.streams.Out, resourceRef(obj.Name))
 		return err
+	case "":
+		_, err := fmt.Fprintf(o.streams.Out, "%s %s%s\n", resourceRef(obj.Name), result, dryRunSuffix(dryRun))
+		return err
 	}
-	_, err := fmt.Fprintf(o.streams.Out, "%s %s%s\n", resourceRef(obj.Name), result, dryRunSuffix(dryRun))
-	return err
+	return printObject(o.streams.Out, out, obj)
 }
 
 // dedupe drops repeated groups, keeping the first occurrence's position.

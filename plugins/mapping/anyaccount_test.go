@@ -22,9 +22,9 @@ func TestAnyAccountMappings(t *testing.T) {
 		wantCount  int
 	}{
 		{name: "wildcard account refused", args: []string{"add", "--arn", anyAuditor, "--username", "auditor"},
-			wantCode: 1, wantErr: []string{"wildcard in its account id", "accounts you do not control", "--allow-any-account"}},
+			wantCode: 2, wantErr: []string{"wildcard in its account id", "accounts you do not control", "--allow-any-account"}},
 		{name: "question mark account refused", args: []string{"add", "--arn", "acs:ram::12345678?0:user/x", "--username", "x"},
-			wantCode: 1, wantErr: []string{"--allow-any-account"}},
+			wantCode: 2, wantErr: []string{"--allow-any-account"}},
 		{name: "client dry run shows the opt-in", args: []string{"add", "--arn", anyAuditor, "--username", "auditor", "--allow-any-account", "--dry-run=client", "-o", "yaml"},
 			wantOut: []string{"allowAnyAccount: true", "arn: " + anyAuditor}, wantErr: []string{"Warning:", "ANY Alibaba Cloud account"}},
 		{name: "opt-in creates it and warns", args: []string{"add", "--arn", anyAuditor, "--username", "auditor:{{AccountID}}", "--allow-any-account"},

@@ -9,14 +9,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
-)
-
-// Dry-run modes, as in kubectl.
-const (
-	dryRunNone   = "none"
-	dryRunClient = "client"
-	dryRunServer = "server"
+	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 )
 
 // Results of an upsert, printed after the object reference as kubectl does.
@@ -26,28 +21,20 @@ const (
 	resultUnchanged  = "unchanged"
 )
 
-func checkDryRun(v string) error {
-	switch v {
-	case dryRunNone, dryRunClient, dryRunServer:
-		return nil
-	}
-	return fmt.Errorf("--dry-run=%q: use none, client (print, send nothing) or server (the API server validates, stores nothing)", v)
-}
-
 // dryRunOpts is the DryRun field of write options.
-func dryRunOpts(mode string) []string {
-	if mode == dryRunServer {
+func dryRunOpts(mode cli.DryRun) []string {
+	if mode == cli.DryRunServer {
 		return []string{metav1.DryRunAll}
 	}
 	return nil
 }
 
 // dryRunSuffix is appended to result lines.
-func dryRunSuffix(mode string) string {
+func dryRunSuffix(mode cli.DryRun) string {
 	switch mode {
-	case dryRunClient:
+	case cli.DryRunClient:
 		return " (dry run)"
-	case dryRunServer:
+	case cli.DryRunServer:
 		return " (server dry run)"
 	}
 	return ""
@@ -66,7 +53,7 @@ func (a *api) listAll(ctx context.Context) ([]v1alpha1.RAMIdentityMapping, error
 func byKey(all []v1alpha1.RAMIdentityMapping, key string) []v1alpha1.RAMIdentityMapping {
 	var out []v1alpha1.RAMIdentityMapping
 	for _, m := range all {
-		if canonicalKey(m.Spec.ARN) == key {
+		if arn.CanonicalKey(m.Spec.ARN) == key {
 			out = append(out, m)
 		}
 	}
@@ -95,7 +82,7 @@ type upsertRequest struct {
 	explicitName bool
 	spec         v1alpha1.RAMIdentityMappingSpec
 	overwrite    bool
-	dryRun       string
+	dryRun       cli.DryRun
 }
 
 // upsert creates the mapping, or replaces the one that already maps the same canonical ARN
@@ -103,7 +90,7 @@ type upsertRequest struct {
 // is "unchanged" without --overwrite, so re-runs are idempotent. all is the current list (it is
 // not re-read, so import checks a batch against one snapshot); written objects are returned.
 func (a *api) upsert(ctx context.Context, all []v1alpha1.RAMIdentityMapping, req upsertRequest) (string, *v1alpha1.RAMIdentityMapping, error) {
-	key := canonicalKey(req.spec.ARN)
+	key := arn.CanonicalKey(req.spec.ARN)
 	same := byKey(all, key)
 	var target *v1alpha1.RAMIdentityMapping
 	switch {
@@ -136,7 +123,7 @@ func (a *api) upsert(ctx context.Context, all []v1alpha1.RAMIdentityMapping, req
 	if target == nil {
 		obj := &v1alpha1.RAMIdentityMapping{TypeMeta: mappingTypeMeta, Spec: req.spec}
 		obj.Name = req.name
-		if req.dryRun == dryRunClient {
+		if req.dryRun == cli.DryRunClient {
 			return resultCreated, obj, nil
 		}
 		got, err := a.mappings().Create(ctx, obj, metav1.CreateOptions{DryRun: dryRunOpts(req.dryRun)})
@@ -150,7 +137,7 @@ func (a *api) upsert(ctx context.Context, all []v1alpha1.RAMIdentityMapping, req
 	}
 	obj := target.DeepCopy()
 	obj.Spec = req.spec
-	if req.dryRun == dryRunClient {
+	if req.dryRun == cli.DryRunClient {
 		return resultConfigured, forPrint(obj), nil
 	}
 	got, err := a.mappings().Update(ctx, obj, metav1.UpdateOptions{DryRun: dryRunOpts(req.dryRun)})

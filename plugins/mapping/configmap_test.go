@@ -40,7 +40,7 @@ func TestConfigMapImportExport(t *testing.T) {
 	f.ok(t, "add", "--arn", "acs:ram::"+acct+":role/dev", "--username", "dev:{{SessionName}}", "-g", "devs")
 	f.ok(t, "add", "--arn", "acs:ram::"+acct+":user/alice", "--username", "alice")
 
-	if r := f.run(t, "", "export", "--to-configmap"); r.code != 1 || !strings.Contains(r.stderr, "pass -y/--yes") {
+	if r := f.run(t, "", "export", "--to-configmap"); r.code != 2 || !strings.Contains(r.stderr, "pass -y/--yes") {
 		t.Fatalf("export --to-configmap without a terminal or --yes: %s", r)
 	}
 	if r := f.ok(t, "export", "--to-configmap", "--dry-run=server", "--yes"); !strings.Contains(r.stdout, "created (server dry run)") {

@@ -82,7 +82,7 @@ func TestMissingCRDThenInstall(t *testing.T) {
 	if crd.Annotations["controller-gen.kubebuilder.io/version"] == "v0.0.1" {
 		t.Errorf("re-apply did not restore the built-in annotation: %v", crd.Annotations)
 	}
-	if r := f.run(t, "", "install-crd", "--timeout", "0s"); r.code != 1 || !strings.Contains(r.stderr, "must be positive") {
+	if r := f.run(t, "", "install-crd", "--timeout", "0s"); r.code != 2 || !strings.Contains(r.stderr, "must be positive") {
 		t.Fatalf("--timeout 0s: %s", r)
 	}
 }
@@ -151,7 +151,7 @@ func TestHelp(t *testing.T) {
 	}
 	f := newFixture(t)
 	r := f.ok(t, "version")
-	contains(t, "version", r.stdout, "kubectl-ack_map v")
+	contains(t, "version", r.stdout, "kubectl ack-map v")
 	r = f.ok(t, "--version")
 	contains(t, "--version", r.stdout, "commit")
 	r = f.ok(t, "add", "--help")

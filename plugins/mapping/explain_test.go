@@ -156,7 +156,7 @@ server:
 			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 				t.Fatalf("decode explain output: %v\n%s", err, r)
 			}
-			wantCode := 1
+			wantCode := ExitNotMapped
 			if tt.wantMapped {
 				wantCode = 0
 			}
@@ -223,25 +223,25 @@ func TestExplainTextAndErrors(t *testing.T) {
 	}{
 		{name: "mapped", args: []string{"--arn", "acs:ram::" + acct + ":assumed-role/dev/a@b"},
 			wantOut: []string{"Matched by:     RAMIdentityMapping dev (exact rule, ARN acs:ram::" + acct + ":role/dev)", "Username:       dev:a-b", "Groups:         devs"}},
-		{name: "not mapped", args: []string{"--arn", "acs:ram::" + acct + ":user/x"}, wantCode: 1,
+		{name: "not mapped", args: []string{"--arn", "acs:ram::" + acct + ":user/x"}, wantCode: ExitNotMapped,
 			wantOut: []string{"not mapped: no mapping matches acs:ram::" + acct + ":user/x"}},
-		{name: "missing session explained", args: []string{"--arn", "acs:ram::" + acct + ":role/dev"}, wantCode: 1,
+		{name: "missing session explained", args: []string{"--arn", "acs:ram::" + acct + ":role/dev"}, wantCode: ExitNotMapped,
 			wantOut: []string{"not mapped:", "{{SessionName}} has no value", "--session-name"}},
 		{name: "static file first by default", args: []string{"--arn", "acs:ram::" + acct + ":assumed-role/dev/a", "--config", staticFirst},
 			wantOut: []string{"Matched by:     static mapRoles entry (MountedFile mapper) (exact rule", "Username:       static-dev"}},
 		{name: "server.mappers puts CRD first", args: []string{"--arn", "acs:ram::" + acct + ":assumed-role/dev/a", "--config", crdFirst},
 			wantOut: []string{"Matched by:     RAMIdentityMapping dev", "Username:       dev:a"}},
-		{name: "server.mappers without CRD", args: []string{"--arn", "acs:ram::" + acct + ":user/x", "--config", fileOnly}, wantCode: 1,
+		{name: "server.mappers without CRD", args: []string{"--arn", "acs:ram::" + acct + ":user/x", "--config", fileOnly}, wantCode: ExitNotMapped,
 			wantOut: []string{"not mapped"}, wantErr: []string{"does not list CRD"}},
 		{name: "unknown mapper", args: []string{"--arn", "acs:ram::1:user/x", "--config", badOrder}, wantCode: 1, wantErr: []string{`unknown backend "LDAP"`}},
 		{name: "static only", args: []string{"--arn", "acs:ram::5555:user/x", "--config", staticFirst, "--no-cluster"},
 			wantOut: []string{"static mapAccounts entry (MountedFile mapper) (account rule, account 5555)", "Username:       acs:ram::5555:user/x"}},
-		{name: "glob refused", args: []string{"--arn", "acs:ram::1:role/*"}, wantCode: 1, wantErr: []string{"not a glob"}},
-		{name: "bad arn", args: []string{"--arn", "acs:ram::1:thing"}, wantCode: 1, wantErr: []string{"Error: --arn"}},
-		{name: "no arn", args: nil, wantCode: 1, wantErr: []string{"--arn is required"}},
-		{name: "session conflicts", args: []string{"--arn", "acs:ram::1:assumed-role/r/s", "--session-name", "t"}, wantCode: 1, wantErr: []string{"differs"}},
-		{name: "session for a user", args: []string{"--arn", "acs:ram::1:user/u", "--session-name", "t"}, wantCode: 1, wantErr: []string{"only for roles"}},
-		{name: "account conflicts", args: []string{"--arn", "acs:ram::1:user/u", "--account-id", "2"}, wantCode: 1, wantErr: []string{"does not match"}},
+		{name: "glob refused", args: []string{"--arn", "acs:ram::1:role/*"}, wantCode: 2, wantErr: []string{"not a glob"}},
+		{name: "bad arn", args: []string{"--arn", "acs:ram::1:thing"}, wantCode: 2, wantErr: []string{"Error: --arn"}},
+		{name: "no arn", args: nil, wantCode: 2, wantErr: []string{"--arn is required"}},
+		{name: "session conflicts", args: []string{"--arn", "acs:ram::1:assumed-role/r/s", "--session-name", "t"}, wantCode: 2, wantErr: []string{"differs"}},
+		{name: "session for a user", args: []string{"--arn", "acs:ram::1:user/u", "--session-name", "t"}, wantCode: 2, wantErr: []string{"only for roles"}},
+		{name: "account conflicts", args: []string{"--arn", "acs:ram::1:user/u", "--account-id", "2"}, wantCode: 2, wantErr: []string{"does not match"}},
 		{name: "missing config file", args: []string{"--arn", "acs:ram::1:user/u", "--config", "/nonexistent/x.yaml"}, wantCode: 1, wantErr: []string{"read --config"}},
 	}
 	for _, tt := range tests {
@@ -252,7 +252,7 @@ func TestExplainTextAndErrors(t *testing.T) {
 			}
 			contains(t, "stdout", r.stdout, tt.wantOut...)
 			contains(t, "stderr", r.stderr, tt.wantErr...)
-			if tt.wantCode == 1 && len(tt.wantOut) > 0 && strings.Contains(r.stderr, "Error:") {
+			if tt.wantCode == ExitNotMapped && strings.Contains(r.stderr, "Error:") {
 				t.Errorf("not-mapped should be one clear line, not an error:\n%s", r.stderr)
 			}
 		})

@@ -49,7 +49,7 @@ func TestGetAndList(t *testing.T) {
 		{name: "arn filter matches case and assumed-role variants", args: []string{"list", "--arn", "acs:ram::1234567890:assumed-role/dev/alice", "-o", "name"},
 			want: []string{resourceRef("dev"), resourceRef("dev-upper")}, notWant: []string{"bob"}},
 		{name: "arn filter with no hit", args: []string{"list", "--arn", "acs:ram::1:user/nobody"}, wantErr: []string{"No resources found"}},
-		{name: "bad arn filter", args: []string{"list", "--arn", "nope"}, wantCode: 1, wantErr: []string{"--arn"}},
+		{name: "bad arn filter", args: []string{"list", "--arn", "nope"}, wantCode: 2, wantErr: []string{"--arn"}},
 		{name: "get one json is the object", args: []string{"get", "dev", "-o", "json"}, check: func(t *testing.T, out string) {
 			var m v1alpha1.RAMIdentityMapping
 			if err := json.Unmarshal([]byte(out), &m); err != nil {
@@ -61,8 +61,8 @@ func TestGetAndList(t *testing.T) {
 		}},
 		{name: "get two yaml is a list", args: []string{"get", "dev", "bob", "-o", "yaml"}, want: []string{"kind: RAMIdentityMappingList", "name: dev", "name: bob"}},
 		{name: "get missing", args: []string{"get", "nope"}, wantCode: 1, wantErr: []string{`mapping "nope" not found`, "kubectl ack-map list"}},
-		{name: "bad output", args: []string{"list", "-o", "xml"}, wantCode: 1, wantErr: []string{`unknown output format -o "xml"`, "table, wide, json, yaml, name"}},
-		{name: "list takes no names", args: []string{"list", "dev"}, wantCode: 1, wantErr: []string{"unknown command"}},
+		{name: "bad output", args: []string{"list", "-o", "xml"}, wantCode: 2, wantErr: []string{`unknown output format -o "xml"`, "table, wide, json, yaml, name"}},
+		{name: "list takes no names", args: []string{"list", "dev"}, wantCode: 2, wantErr: []string{`unexpected argument "dev": "kubectl ack-map list" takes no arguments`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,12 +104,12 @@ func TestUpdate(t *testing.T) {
 		{name: "by assumed-role arn, replace groups and username", args: []string{"update", "--arn", "acs:ram::1234567890:assumed-role/DEV/s", "--username", "dev:{{SessionName}}", "-g", "x"},
 			wantOut: []string{"configured"}, wantUser: "dev:{{SessionName}}", wantGroups: []string{"x"}},
 		{name: "remove the last group", args: []string{"update", "dev", "--remove-group", "x"}, wantOut: []string{"configured"}, wantUser: "dev:{{SessionName}}"},
-		{name: "template error", args: []string{"update", "dev", "--username", "{{Session}}"}, wantCode: 1, wantErr: []string{"unknown placeholder"}, wantUser: "dev:{{SessionName}}"},
-		{name: "reserved group", args: []string{"update", "dev", "--add-group", "system:masters"}, wantCode: 1, wantErr: []string{"--allow-reserved-group"}, wantUser: "dev:{{SessionName}}"},
+		{name: "template error", args: []string{"update", "dev", "--username", "{{Session}}"}, wantCode: 2, wantErr: []string{"unknown placeholder"}, wantUser: "dev:{{SessionName}}"},
+		{name: "reserved group", args: []string{"update", "dev", "--add-group", "system:masters"}, wantCode: 2, wantErr: []string{"--allow-reserved-group"}, wantUser: "dev:{{SessionName}}"},
 		{name: "client dry run", args: []string{"update", "dev", "--username", "dry", "--dry-run=client", "-o", "yaml"}, wantOut: []string{"username: dry"}, wantUser: "dev:{{SessionName}}"},
 		{name: "server dry run", args: []string{"update", "dev", "--username", "dry", "--dry-run=server"}, wantOut: []string{"configured (server dry run)"}, wantUser: "dev:{{SessionName}}"},
-		{name: "nothing to change", args: []string{"update", "dev"}, wantCode: 1, wantErr: []string{"nothing to change"}, wantUser: "dev:{{SessionName}}"},
-		{name: "name and arn", args: []string{"update", "dev", "--arn", roleDev, "--username", "x"}, wantCode: 1, wantErr: []string{"one of them"}, wantUser: "dev:{{SessionName}}"},
+		{name: "nothing to change", args: []string{"update", "dev"}, wantCode: 2, wantErr: []string{"nothing to change"}, wantUser: "dev:{{SessionName}}"},
+		{name: "name and arn", args: []string{"update", "dev", "--arn", roleDev, "--username", "x"}, wantCode: 2, wantErr: []string{"one of them"}, wantUser: "dev:{{SessionName}}"},
 		{name: "ambiguous arn", args: []string{"update", "--arn", userBob, "--username", "x"}, wantCode: 1, wantErr: []string{"2 mappings map", "dup1", "dup2"}, wantUser: "dev:{{SessionName}}"},
 		{name: "unknown arn", args: []string{"update", "--arn", "acs:ram::1:role/none", "--username", "x"}, wantCode: 1, wantErr: []string{"no mapping maps", "ack-map add"}, wantUser: "dev:{{SessionName}}"},
 		{name: "unknown name", args: []string{"update", "nope", "--username", "x"}, wantCode: 1, wantErr: []string{`"nope" not found`}, wantUser: "dev:{{SessionName}}"},
@@ -141,7 +141,9 @@ func TestDelete(t *testing.T) {
 		wantLeft []string
 		wantOut  []string
 	}{
-		{name: "not a terminal needs --yes", args: []string{"delete", "a"}, wantCode: 1, wantErr: []string{"stdin is not a terminal", "--yes"}, wantLeft: []string{"a", "b", "c1", "c2"}},
+		{name: "not a terminal needs --yes", args: []string{"delete", "a"}, wantCode: 2, wantErr: []string{"stdin is not a terminal", "--yes"}, wantLeft: []string{"a", "b", "c1", "c2"}},
+		// No terminal and no -y: refused before anything is read (a missing name is not looked up).
+		{name: "no terminal refuses before reading", args: []string{"delete", "nope"}, wantCode: 2, wantErr: []string{"stdin is not a terminal"}, wantLeft: []string{"a", "b", "c1", "c2"}},
 		{name: "terminal, answer no", terminal: true, stdin: "n\n", args: []string{"delete", "a"}, wantCode: 1, wantErr: []string{"Delete 1 mapping", "aborted"}, wantLeft: []string{"a", "b", "c1", "c2"}},
 		{name: "terminal, answer yes", terminal: true, stdin: "y\n", args: []string{"delete", "a"}, wantOut: []string{resourceRef("a") + " deleted"}, wantLeft: []string{"b", "c1", "c2"}},
 		{name: "names with --yes", args: []string{"delete", "a", "b", "-y"}, wantLeft: []string{"c1", "c2"}},
@@ -150,7 +152,7 @@ func TestDelete(t *testing.T) {
 		{name: "unknown arn", args: []string{"delete", "--arn", "acs:ram::1:role/none", "--yes"}, wantCode: 1, wantErr: []string{"no mapping maps"}, wantLeft: []string{"a", "b", "c1", "c2"}},
 		{name: "server dry run", args: []string{"delete", "a", "--dry-run=server", "--yes"}, wantOut: []string{"deleted (server dry run)"}, wantLeft: []string{"a", "b", "c1", "c2"}},
 		{name: "client dry run", args: []string{"delete", "a", "--dry-run", "--yes"}, wantOut: []string{"deleted (dry run)"}, wantLeft: []string{"a", "b", "c1", "c2"}},
-		{name: "nothing named", args: []string{"delete", "--yes"}, wantCode: 1, wantErr: []string{"give mapping names or --arn"}, wantLeft: []string{"a", "b", "c1", "c2"}},
+		{name: "nothing named", args: []string{"delete", "--yes"}, wantCode: 2, wantErr: []string{"give mapping names or --arn"}, wantLeft: []string{"a", "b", "c1", "c2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,19 +2,18 @@ package mapping
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
+	"github.com/kubectl-ack/kubectl-ack/internal/cli/kube"
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
 	"github.com/kubectl-ack/kubectl-ack/pkg/arn"
 	"github.com/kubectl-ack/kubectl-ack/pkg/mapper"
 	"github.com/kubectl-ack/kubectl-ack/pkg/mapper/configmap"
-	"github.com/kubectl-ack/kubectl-ack/pkg/prompt"
 )
 
 // importEntry is one mapRoles/mapUsers entry on its way to a CR.
@@ -26,19 +25,51 @@ type importEntry struct {
 
 // importOptions are the flags of import.
 type importOptions struct {
-	from, dryRun        string
+	*rootOptions
+	from                string
+	dryRun              cli.DryRun
 	fromConfigMap       bool
 	cmName, cmNamespace string
 	overwrite           bool
 	allowed             []string
 }
 
-func newImportCommand(o *rootOptions) *cobra.Command {
-	im := &importOptions{}
+// Complete has nothing to derive.
+func (im *importOptions) Complete(*cobra.Command, []string) error { return nil }
+
+// Validate checks that one source is given.
+func (im *importOptions) Validate() error {
+	switch {
+	case im.from != "" && im.fromConfigMap:
+		return errors.New("give either --from-config FILE or --from-configmap, not both")
+	case im.from == "" && !im.fromConfigMap:
+		return errors.New("--from-config FILE or --from-configmap is required")
+	}
+	return nil
+}
+
+func newImportCommand(root *rootOptions) *cobra.Command {
+	im := &importOptions{rootOptions: root}
 	cmd := &cobra.Command{
-		Use:   "import (--from-config FILE | --from-configmap)",
-		Short: "Create RAMIdentityMappings from the authenticator's static mappings",
-		Long: `Create one RAMIdentityMapping per server.mapRoles / server.mapUsers entry of an
+		Use:     "import (--from-config FILE | --from-configmap)",
+		Short:   "Create RAMIdentityMappings from the authenticator's static mappings",
+		Long:    importLong,
+		Example: importExample,
+		RunE:    runE(im),
+	}
+	cmd.Flags().StringVarP(&im.from, "from-config", "f", "", "Authenticator config file or alibabacloud-auth ConfigMap (YAML)")
+	_ = cmd.MarkFlagFilename("from-config", "yaml", "yml", "json")
+	cmd.Flags().BoolVar(&im.fromConfigMap, "from-configmap", false, "Read the live alibabacloud-auth ConfigMap (--configmap-namespace/--configmap-name)")
+	addConfigMapFlags(cmd, root, &im.cmName, &im.cmNamespace)
+	cmd.Flags().BoolVar(&im.overwrite, "overwrite", false, "Replace existing mappings of the same identities that differ")
+	cli.AddDryRunFlag(cmd, &im.dryRun, true)
+	addAllowReservedFlag(cmd, &im.allowed)
+	return cmd
+}
+
+// Help of import (kept out of newImportCommand to keep it short).
+const (
+	importLong = `Create one RAMIdentityMapping per server.mapRoles / server.mapUsers entry of an
 ack-ram-authenticator configuration file, or per data.mapRoles / data.mapUsers entry of an
 alibabacloud-auth ConfigMap: a file (the format is detected from the content) or, with
 --from-configmap, the live kube-system/alibabacloud-auth ConfigMap.
@@ -53,63 +84,50 @@ them: the file's server.allowedGroups (system:masters when it is not set) or
 
 Patterns with "*" or "?" that the official ack-ram-authenticator read differently (its file and
 ConfigMap backends compare ARNs literally) are named on stderr with an identity that gains or
-loses access.`,
-		Example: `  kubectl ack-map import --from-config /etc/ack-ram-authenticator/config.yaml
+loses access.`
+
+	importExample = `  kubectl ack-map import --from-config /etc/ack-ram-authenticator/config.yaml
   kubectl ack-map import --from-configmap --dry-run=server
   kubectl -n kube-system get configmap alibabacloud-auth -o yaml > auth.yaml && kubectl ack-map import --from-config auth.yaml
-  kubectl ack-map export > mappings.yaml && kubectl ack-map import --from-config mappings.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return im.run(cmd.Context(), o) },
-	}
-	cmd.Flags().StringVarP(&im.from, "from-config", "f", "", "Authenticator config file or alibabacloud-auth ConfigMap (YAML)")
-	cmd.Flags().BoolVar(&im.fromConfigMap, "from-configmap", false, "Read the live alibabacloud-auth ConfigMap (--configmap-namespace/--configmap-name)")
-	addConfigMapFlags(cmd, &im.cmName, &im.cmNamespace)
-	cmd.Flags().BoolVar(&im.overwrite, "overwrite", false, "Replace existing mappings of the same identities that differ")
-	addDryRunFlag(cmd, &im.dryRun)
-	addAllowReservedFlag(cmd, &im.allowed)
-	return cmd
-}
+  kubectl ack-map export > mappings.yaml && kubectl ack-map import --from-config mappings.yaml`
+)
 
-func addConfigMapFlags(cmd *cobra.Command, name, namespace *string) {
+// addConfigMapFlags registers --configmap-name and --configmap-namespace (completed from the
+// cluster).
+func addConfigMapFlags(cmd *cobra.Command, root *rootOptions, name, namespace *string) {
 	cmd.Flags().StringVar(name, "configmap-name", configmap.Name, "ConfigMap name")
 	cmd.Flags().StringVar(namespace, "configmap-namespace", configmap.Namespace, "ConfigMap namespace")
+	_ = cmd.RegisterFlagCompletionFunc("configmap-namespace", kube.CompleteNamespaces(root.configFlags))
 }
 
 // source reads the mappings to import.
-func (im *importOptions) source(ctx context.Context, o *rootOptions) (*staticFile, string, error) {
-	switch {
-	case im.from != "" && im.fromConfigMap:
-		return nil, "", errors.New("give either --from-config FILE or --from-configmap, not both")
-	case im.fromConfigMap:
-		cms, err := o.configMaps(im.cmNamespace)
+func (im *importOptions) source(ctx context.Context) (*staticFile, string, error) {
+	if im.fromConfigMap {
+		cms, err := im.configMaps(im.cmNamespace)
 		if err != nil {
 			return nil, "", err
 		}
 		c, warnings, err := configmap.Get(ctx, cms, im.cmName)
 		for _, w := range warnings {
-			o.warnf("%s", w)
+			im.warnf("%s", w)
 		}
 		if err != nil {
 			return nil, "", err
 		}
 		return &staticFile{format: formatConfigMap, config: c, backend: mapper.MapperACKConfigMap}, "ConfigMap " + im.cmNamespace + "/" + im.cmName, nil
-	case im.from == "":
-		return nil, "", errors.New("--from-config FILE or --from-configmap is required")
 	}
 	sf, err := readStaticFile("--from-config", im.from)
 	return sf, im.from, err
 }
 
-func (im *importOptions) run(ctx context.Context, o *rootOptions) error {
-	if err := checkDryRun(im.dryRun); err != nil {
-		return err
-	}
-	sf, where, err := im.source(ctx, o)
+// Run reads the source, validates every entry, and creates or updates the mappings.
+func (im *importOptions) Run(ctx context.Context) error {
+	sf, where, err := im.source(ctx)
 	if err != nil {
 		return err
 	}
 	if sf.empty() {
-		fmt.Fprintf(o.streams.ErrOut, "%s holds no mappings (no mapRoles, mapUsers or mapAccounts entries): nothing to import\n", where)
+		fmt.Fprintf(im.streams.ErrOut, "%s holds no mappings (no mapRoles, mapUsers or mapAccounts entries): nothing to import\n", where)
 		return nil
 	}
 	entries, err := importEntries(sf, append(slices.Clone(im.allowed), sf.allowedGroups()...))
@@ -117,20 +135,20 @@ func (im *importOptions) run(ctx context.Context, o *rootOptions) error {
 		return err
 	}
 	for i, a := range sf.config.MapAccounts {
-		o.warnf("mapAccounts[%d] (account %s) cannot be a RAMIdentityMapping (mappings name an ARN); keep it in the authenticator configuration under server.mapAccounts", i, a.AccountID)
+		im.warnf("mapAccounts[%d] (account %s) cannot be a RAMIdentityMapping (mappings name an ARN); keep it in the authenticator configuration under server.mapAccounts", i, a.AccountID)
 	}
 	for _, e := range entries {
-		warnDivergence(o, e.where, e.spec.ARN, sf.backend)
+		warnDivergence(im.rootOptions, e.where, e.spec.ARN, sf.backend)
 	}
 	if len(entries) == 0 {
-		fmt.Fprintf(o.streams.ErrOut, "%s holds no mapRoles or mapUsers entries: no RAMIdentityMapping to create\n", where)
+		fmt.Fprintf(im.streams.ErrOut, "%s holds no mapRoles or mapUsers entries: no RAMIdentityMapping to create\n", where)
 		return nil
 	}
-	return im.write(ctx, o, entries)
+	return im.write(ctx, entries)
 }
 
-func (im *importOptions) write(ctx context.Context, o *rootOptions, entries []importEntry) error {
-	a, err := o.api()
+func (im *importOptions) write(ctx context.Context, entries []importEntry) error {
+	a, err := im.api()
 	if err != nil {
 		return err
 	}
@@ -143,10 +161,10 @@ func (im *importOptions) write(ctx context.Context, o *rootOptions, entries []im
 		result, _, err := a.upsert(ctx, all, upsertRequest{name: e.name, spec: e.spec, overwrite: im.overwrite, dryRun: im.dryRun})
 		if err != nil {
 			failed++
-			fmt.Fprintf(o.streams.ErrOut, "%s: %v\n", e.where, err)
+			fmt.Fprintf(im.streams.ErrOut, "%s: %v\n", e.where, err)
 			continue
 		}
-		fmt.Fprintf(o.streams.Out, "%s %s%s\n", resourceRef(e.name), result, dryRunSuffix(im.dryRun))
+		fmt.Fprintf(im.streams.Out, "%s %s%s\n", resourceRef(e.name), result, dryRunSuffix(im.dryRun))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d mappings were not imported (see above)", failed, len(entries))
@@ -209,7 +227,7 @@ func importEntries(sf *staticFile, allowed []string) ([]importEntry, error) {
 		if _, err := validateSpec(e.name, e.spec, allowed); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", e.where, err))
 		}
-		key := canonicalKey(stored)
+		key := arn.CanonicalKey(stored)
 		if prev, dup := seen[key]; dup {
 			errs = append(errs, fmt.Errorf("%s maps the same identity as %s (%s): keep one", e.where, prev, stored))
 		}
@@ -223,12 +241,33 @@ func importEntries(sf *staticFile, allowed []string) ([]importEntry, error) {
 
 // exportOptions are the flags of export.
 type exportOptions struct {
-	output, format, cmName, cmNamespace, dryRun string
-	toConfigMap, yes                            bool
+	*rootOptions
+	output                      *cli.Output
+	format, cmName, cmNamespace string
+	dryRun                      cli.DryRun
+	toConfigMap, yes            bool
 }
 
-func newExportCommand(o *rootOptions) *cobra.Command {
-	eo := &exportOptions{}
+// Complete has nothing to derive.
+func (eo *exportOptions) Complete(*cobra.Command, []string) error { return nil }
+
+// Validate checks -o and --format, and that writing the ConfigMap can be confirmed: without a
+// terminal, -y is needed before anything is read.
+func (eo *exportOptions) Validate() error {
+	if err := eo.output.Validate(); err != nil {
+		return err
+	}
+	if eo.format != formatConfig && eo.format != formatConfigMap {
+		return fmt.Errorf("--format %q: use config or configmap", eo.format)
+	}
+	if eo.toConfigMap && eo.dryRun == cli.DryRunNone {
+		return eo.confirmer(eo.yes).Check()
+	}
+	return nil
+}
+
+func newExportCommand(root *rootOptions) *cobra.Command {
+	eo := &exportOptions{rootOptions: root, output: cli.NewOutput(cli.FormatYAML, cli.FormatYAML, cli.FormatJSON)}
 	cmd := &cobra.Command{
 		Use:   "export [-o yaml|json] [--format config|configmap] [--to-configmap]",
 		Short: "Print the RAMIdentityMappings as authenticator static configuration, or write them to the alibabacloud-auth ConfigMap",
@@ -243,30 +282,21 @@ mapAccounts and other keys are kept. It asks first on a terminal; elsewhere pass
 		Example: `  kubectl ack-map export > mappings.yaml
   kubectl ack-map export --format configmap | kubectl apply -f -
   kubectl ack-map export --to-configmap --yes`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return eo.run(cmd.Context(), o) },
+		RunE: runE(eo),
 	}
-	addOutputFlag(cmd, &eo.output, outYAML, outYAML, outJSON)
+	eo.output.AddFlags(cmd)
 	cmd.Flags().StringVar(&eo.format, "format", formatConfig, "config (server.mapRoles/mapUsers) or configmap (alibabacloud-auth ConfigMap)")
-	addConfigMapFlags(cmd, &eo.cmName, &eo.cmNamespace)
+	addConfigMapFlags(cmd, root, &eo.cmName, &eo.cmNamespace)
 	cmd.Flags().BoolVar(&eo.toConfigMap, "to-configmap", false, "Write the mappings into the live ConfigMap instead of printing them")
-	cmd.Flags().BoolVarP(&eo.yes, "yes", "y", false, "Do not ask before writing the ConfigMap (required when stdin is not a terminal)")
-	addDryRunFlag(cmd, &eo.dryRun)
+	cli.AddYesFlag(cmd.Flags(), &eo.yes)
+	cli.AddDryRunFlag(cmd, &eo.dryRun, true)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{formatConfig, formatConfigMap}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func (eo *exportOptions) run(ctx context.Context, o *rootOptions) error {
-	if err := checkOutput(eo.output, outYAML, outJSON); err != nil {
-		return err
-	}
-	if err := checkDryRun(eo.dryRun); err != nil {
-		return err
-	}
-	if eo.format != formatConfig && eo.format != formatConfigMap {
-		return fmt.Errorf("--format %q: use config or configmap", eo.format)
-	}
-	a, err := o.api()
+// Run reads every mapping and prints it in the static format, or writes the ConfigMap.
+func (eo *exportOptions) Run(ctx context.Context) error {
+	a, err := eo.api()
 	if err != nil {
 		return err
 	}
@@ -279,7 +309,7 @@ func (eo *exportOptions) run(ctx context.Context, o *rootOptions) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	if eo.toConfigMap {
-		return eo.writeConfigMap(ctx, o, c)
+		return eo.writeConfigMap(ctx, c)
 	}
 	var doc any = map[string]any{"server": c}
 	if eo.format == formatConfigMap {
@@ -294,38 +324,23 @@ func (eo *exportOptions) run(ctx context.Context, o *rootOptions) error {
 			"data":     data,
 		}
 	}
-	var b []byte
-	if eo.output == outJSON {
-		b, err = json.MarshalIndent(doc, "", "    ")
-		b = append(b, '\n')
-	} else {
-		b, err = yaml.Marshal(doc)
-	}
-	if err != nil {
-		return fmt.Errorf("encode export: %w", err)
-	}
-	_, err = o.streams.Out.Write(b)
-	return err
+	return cli.PrintData(eo.streams.Out, eo.output.Name(), doc)
 }
 
 // writeConfigMap replaces the ConfigMap's mapRoles and mapUsers with c's, after confirmation.
-func (eo *exportOptions) writeConfigMap(ctx context.Context, o *rootOptions, c mapper.StaticConfig) error {
+func (eo *exportOptions) writeConfigMap(ctx context.Context, c mapper.StaticConfig) error {
 	ref := eo.cmNamespace + "/" + eo.cmName
-	if !eo.yes && eo.dryRun == dryRunNone {
-		if !o.stdinIsTerminal() {
-			return fmt.Errorf("refusing to write ConfigMap %s without confirmation: stdin is not a terminal, pass -y/--yes", ref)
-		}
+	if eo.dryRun == cli.DryRunNone {
 		q := fmt.Sprintf("Replace mapRoles and mapUsers of ConfigMap %s with %d role and %d user mapping(s)?", ref, len(c.MapRoles), len(c.MapUsers))
-		ok, err := prompt.Confirm(ctx, o.streams.In, o.streams.ErrOut, q)
-		if err != nil || !ok {
-			return errors.Join(errors.New("aborted: the ConfigMap was not changed"), err)
+		if err := eo.confirmer(eo.yes).Confirm(ctx, q); err != nil {
+			return fmt.Errorf("the ConfigMap was not changed: %w", err)
 		}
 	}
-	if eo.dryRun == dryRunClient {
-		fmt.Fprintf(o.streams.Out, "configmap/%s configured (dry run): %d role and %d user mapping(s)\n", ref, len(c.MapRoles), len(c.MapUsers))
+	if eo.dryRun == cli.DryRunClient {
+		fmt.Fprintf(eo.streams.Out, "configmap/%s configured (dry run): %d role and %d user mapping(s)\n", ref, len(c.MapRoles), len(c.MapUsers))
 		return nil
 	}
-	cms, err := o.configMaps(eo.cmNamespace)
+	cms, err := eo.configMaps(eo.cmNamespace)
 	if err != nil {
 		return err
 	}
@@ -340,6 +355,6 @@ func (eo *exportOptions) writeConfigMap(ctx context.Context, o *rootOptions, c m
 	if created {
 		result = resultCreated
 	}
-	fmt.Fprintf(o.streams.Out, "configmap/%s %s%s: %d role and %d user mapping(s)\n", ref, result, dryRunSuffix(eo.dryRun), len(c.MapRoles), len(c.MapUsers))
+	fmt.Fprintf(eo.streams.Out, "configmap/%s %s%s: %d role and %d user mapping(s)\n", ref, result, dryRunSuffix(eo.dryRun), len(c.MapRoles), len(c.MapUsers))
 	return nil
 }

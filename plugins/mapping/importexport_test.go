@@ -173,7 +173,7 @@ func TestImportFormatsAndErrors(t *testing.T) {
 		{name: "empty ConfigMap export imports nothing", content: "kind: ConfigMap\ndata:\n  mapRoles: |\n    []\n  mapUsers: |\n    []\n", wantCount: 0},
 		{name: "not YAML", content: "server: [", wantCode: 1, wantErr: []string{"not valid YAML"}},
 		{name: "bad mapRoles string", content: "kind: ConfigMap\ndata:\n  mapRoles: 'foo: ['\n", wantCode: 1, wantErr: []string{"data.mapRoles"}},
-		{name: "missing file flag", wantCode: 1, wantErr: []string{"--from-config FILE or --from-configmap is required"}},
+		{name: "missing file flag", wantCode: 2, wantErr: []string{"--from-config FILE or --from-configmap is required"}},
 		// The official file backend compares ARNs literally: a glob there matched nobody.
 		{name: "glob read differently", content: "server:\n  mapRoles:\n  - roleARN: acs:ram::1:role/ops-*\n    username: ops\n",
 			wantOut: []string{"created"}, wantErr: []string{"mapRoles[0]: pattern acs:ram::1:role/ops-* matches other identities on the official ack-ram-authenticator", "gains access here, e.g. acs:ram::1:role/ops-"}, wantCount: 1},

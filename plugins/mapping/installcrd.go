@@ -21,8 +21,38 @@ import (
 // crdPollInterval is how often install-crd checks the Established condition.
 const crdPollInterval = 200 * time.Millisecond
 
-func newInstallCRDCommand(o *rootOptions) *cobra.Command {
-	var timeout time.Duration
+// installCRDOptions are the flags of install-crd.
+type installCRDOptions struct {
+	*rootOptions
+	timeout time.Duration
+}
+
+// Complete has nothing to derive.
+func (o *installCRDOptions) Complete(*cobra.Command, []string) error { return nil }
+
+// Validate checks --timeout.
+func (o *installCRDOptions) Validate() error {
+	if o.timeout <= 0 {
+		return fmt.Errorf("--timeout %s must be positive", o.timeout)
+	}
+	return nil
+}
+
+// Run applies the built-in CRD and waits until it is served.
+func (o *installCRDOptions) Run(ctx context.Context) error {
+	cfg, err := o.restConfig()
+	if err != nil {
+		return err
+	}
+	cs, err := apiextensions.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("create apiextensions client: %w", err)
+	}
+	return o.installCRD(ctx, cs, o.timeout)
+}
+
+func newInstallCRDCommand(root *rootOptions) *cobra.Command {
+	o := &installCRDOptions{rootOptions: root}
 	cmd := &cobra.Command{
 		Use:   "install-crd",
 		Short: "Install or update the RAMIdentityMapping CRD and wait until it is served",
@@ -31,23 +61,9 @@ bytes as deploy/crd/) — create it, or update an existing one — and wait unti
 reports it Established. Needs permission to create and update customresourcedefinitions.`,
 		Example: `  kubectl ack-map install-crd
   kubectl ack-map install-crd --timeout 2m --context my-ack-cluster`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if timeout <= 0 {
-				return fmt.Errorf("--timeout %s must be positive", timeout)
-			}
-			cfg, err := o.restConfig()
-			if err != nil {
-				return err
-			}
-			cs, err := apiextensions.NewForConfig(cfg)
-			if err != nil {
-				return fmt.Errorf("create apiextensions client: %w", err)
-			}
-			return o.installCRD(cmd.Context(), cs, timeout)
-		},
+		RunE: runE(o),
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "How long to wait for the CRD to become Established")
+	cmd.Flags().DurationVar(&o.timeout, "timeout", time.Minute, "How long to wait for the CRD to become Established")
 	return cmd
 }
 

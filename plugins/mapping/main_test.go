@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
 	"github.com/kubectl-ack/kubectl-ack/internal/kubetest"
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
 	"github.com/kubectl-ack/kubectl-ack/pkg/generated/clientset/versioned"
@@ -49,7 +50,7 @@ func testMain(m *testing.M) int {
 type fixture struct {
 	env *kubetest.Env
 	cs  versioned.Interface
-	// terminal makes stdin count as a terminal for delete confirmations.
+	// terminal makes stdin count as a terminal for confirmations.
 	terminal bool
 }
 
@@ -111,9 +112,11 @@ func (f *fixture) reset(t *testing.T) {
 func (f *fixture) run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
-	terminal := f.terminal
-	cmd := newRootCommand(streams, hooks{stdinIsTerminal: func() bool { return terminal }})
+	var in io.Reader = strings.NewReader(stdin)
+	if f.terminal {
+		in = terminalInput{in}
+	}
+	cmd := NewRootCommand(genericiooptions.IOStreams{In: in, Out: &out, ErrOut: &errOut})
 	// The kubeconfig goes first (cobra finds the subcommand past known persistent flags), except
 	// for __complete, whose last argument is the word being completed.
 	full := append([]string{"--kubeconfig", f.env.Kubeconfig}, args...)
@@ -122,7 +125,7 @@ func (f *fixture) run(t *testing.T, stdin string, args ...string) result {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	code := run(ctx, cmd, full, &errOut)
+	code := cli.ExecuteContext(ctx, cmd, full, &errOut)
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}
 }
 
@@ -169,6 +172,11 @@ func contains(t *testing.T, what, s string, want ...string) {
 		}
 	}
 }
+
+// terminalInput is a stdin that says it is a terminal, as a wrapped pseudo-terminal would.
+type terminalInput struct{ io.Reader }
+
+func (terminalInput) IsTerminal() bool { return true }
 
 func discardStreams() genericiooptions.IOStreams {
 	return genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -22,7 +23,7 @@ const maxReadable = 48
 // digits of the SHA-256 of the lower-cased canonical ARN. Every spelling of one identity (letter
 // case, assumed-role vs role) derives the same name, so re-running add or import is idempotent.
 func DeriveName(pattern string) string {
-	key := canonicalKey(pattern)
+	key := arn.CanonicalKey(pattern)
 	sum := sha256.Sum256([]byte(key))
 	readable := strings.TrimPrefix(key, strings.ToLower(arn.Prefix))
 	if acct, res, ok := strings.Cut(readable, ":"); ok {
@@ -52,17 +53,6 @@ func DeriveName(pattern string) string {
 		s = "mapping"
 	}
 	return s + "-" + hex.EncodeToString(sum[:])[:10]
-}
-
-// canonicalKey is the comparison key of an ARN or ARN pattern: its canonical form (assumed-role
-// → role) lower-cased, as mapper matches case-insensitively. Globs that do not parse are
-// compared as written, lower-cased.
-func canonicalKey(pattern string) string {
-	p := strings.TrimSpace(pattern)
-	if c, err := arn.Canonicalize(p); err == nil {
-		p = c
-	}
-	return strings.ToLower(p)
 }
 
 // normalizeARN validates an ARN or pattern given on the command line (flag names the flag for
@@ -97,28 +87,14 @@ func validateName(name string) error {
 // mappings are refused before they reach the cluster. Reserved ("system:") groups are refused
 // unless listed in allowed; the returned warnings say that the server must allow them too.
 func validateSpec(name string, spec v1alpha1.RAMIdentityMappingSpec, allowed []string) (warnings []string, err error) {
-	if spec.Username == "" {
-		return nil, fmt.Errorf("--username is required, e.g. --username 'dev:{{SessionName}}'")
+	if err := validateUsername(spec.Username); err != nil {
+		return nil, err
 	}
-	if err := mapper.ValidateTemplate(spec.Username); err != nil {
-		return nil, fmt.Errorf("--username: %w", err)
-	}
-	for _, g := range spec.Groups {
-		if strings.TrimSpace(g) == "" {
-			return nil, fmt.Errorf("--group: empty group name")
-		}
-		if err := mapper.ValidateTemplate(g); err != nil {
-			return nil, fmt.Errorf("--group: %w", err)
-		}
-	}
-	if err := mapper.CheckReserved(spec.Username, nil, nil); err != nil {
-		return nil, fmt.Errorf("--username: %w; ack-ram-authenticator always refuses such usernames", err)
-	}
-	if err := mapper.CheckReserved(spec.Username, spec.Groups, allowed); err != nil {
-		return nil, fmt.Errorf("--group: %w; pass --allow-reserved-group GROUP if this is intended (the authenticator must also list it in server.allowedGroups)", err)
+	if err := validateGroups(spec.Groups, allowed); err != nil {
+		return nil, err
 	}
 	for _, g := range spec.Groups {
-		if strings.HasPrefix(strings.ToLower(g), mapper.ReservedPrefix) {
+		if isReserved(g) {
 			warnings = append(warnings, fmt.Sprintf("group %q is reserved: ack-ram-authenticator grants it only when it is listed in server.allowedGroups", g))
 		}
 	}
@@ -129,4 +105,90 @@ func validateSpec(name string, spec v1alpha1.RAMIdentityMappingSpec, allowed []s
 		return nil, err
 	}
 	return warnings, nil
+}
+
+// validateUsername checks a username template: present, well-formed, not reserved.
+func validateUsername(username string) error {
+	if username == "" {
+		return fmt.Errorf("--username is required, e.g. --username 'dev:{{SessionName}}'")
+	}
+	if err := mapper.ValidateTemplate(username); err != nil {
+		return fmt.Errorf("--username: %w", err)
+	}
+	if err := mapper.CheckReserved(username, nil, nil); err != nil {
+		return fmt.Errorf("--username: %w; ack-ram-authenticator always refuses such usernames", err)
+	}
+	return nil
+}
+
+// validateGroups checks group templates: non-empty, well-formed, and reserved ("system:") ones
+// only when allowed.
+func validateGroups(groups, allowed []string) error {
+	for _, g := range groups {
+		if strings.TrimSpace(g) == "" {
+			return fmt.Errorf("--group: empty group name")
+		}
+		if err := mapper.ValidateTemplate(g); err != nil {
+			return fmt.Errorf("--group: %w", err)
+		}
+		if isReserved(g) && !slices.Contains(allowed, g) {
+			return fmt.Errorf("--group: %w: group %q starts with %q and is not in the allowed groups; pass --allow-reserved-group GROUP if this is intended (the authenticator must also list it in server.allowedGroups)",
+				mapper.ErrReserved, g, mapper.ReservedPrefix)
+		}
+	}
+	return nil
+}
+
+// isReserved reports whether a group starts with "system:", in any letter case, as the
+// authenticator compares it.
+func isReserved(g string) bool {
+	return strings.HasPrefix(strings.ToLower(g), mapper.ReservedPrefix)
+}
+
+// objectName accepts a mapping named as kubectl names objects: NAME, RESOURCE/NAME or
+// RESOURCE.GROUP/NAME, where RESOURCE is the singular, plural, kind or a short name of
+// RAMIdentityMapping. So what 'list -o name' prints
+// (ramidentitymapping.ramauthenticator.k8s.alibabacloud/NAME) can be given to get, update and
+// delete. It returns NAME.
+func objectName(arg string) (string, error) {
+	res, name, ok := strings.Cut(arg, "/")
+	if !ok {
+		return arg, nil
+	}
+	if !isMappingResource(res) {
+		return "", fmt.Errorf("%q names a %s, not a RAMIdentityMapping: give NAME or %s", arg, res, resourceRef("NAME"))
+	}
+	if name == "" || strings.Contains(name, "/") {
+		return "", fmt.Errorf("%q: want %s/NAME with one name after the %q", arg, res, "/")
+	}
+	return name, nil
+}
+
+// objectNames is objectName for every argument, dropping repeats.
+func objectNames(args []string) ([]string, error) {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		n, err := objectName(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return dedupe(out), nil
+}
+
+// isMappingResource reports whether res spells the RAMIdentityMapping resource as kubectl
+// accepts it: ramidentitymapping(s) or a short name (ramim, ramims), letter case ignored, alone
+// or followed by ".<group>" or ".<version>.<group>".
+func isMappingResource(res string) bool {
+	r := strings.ToLower(res)
+	group := "." + v1alpha1.GroupName
+	if base, ok := strings.CutSuffix(r, group); ok {
+		r = strings.TrimSuffix(base, "."+v1alpha1.SchemeGroupVersion.Version)
+	}
+	switch r {
+	case "ramidentitymapping", "ramidentitymappings", "ramim", "ramims":
+		return true
+	}
+	return false
 }

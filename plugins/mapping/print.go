@@ -3,16 +3,17 @@ package mapping
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/printers"
 
+	"github.com/kubectl-ack/kubectl-ack/internal/cli"
+	"github.com/kubectl-ack/kubectl-ack/internal/cli/kube"
 	"github.com/kubectl-ack/kubectl-ack/pkg/apis/ramauthenticator/v1alpha1"
 )
 
@@ -22,31 +23,15 @@ var (
 	listTypeMeta    = metav1.TypeMeta{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "RAMIdentityMappingList"}
 )
 
-// Output formats.
-const (
-	outTable = "table"
-	outWide  = "wide"
-	outJSON  = "json"
-	outYAML  = "yaml"
-	outName  = "name"
-)
-
-// addOutputFlag registers -o with the allowed formats and their completion.
-func addOutputFlag(cmd *cobra.Command, p *string, def string, allowed ...string) {
-	help := "Output format: " + strings.Join(allowed, "|")
-	if def == "" {
-		help += " (default: a one-line summary)"
-	}
-	cmd.Flags().StringVarP(p, "output", "o", def, help)
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(allowed, cobra.ShellCompDirectiveNoFileComp))
+// newGetOutput is the -o of get and list: a table by default.
+func newGetOutput() *cli.Output {
+	return cli.NewOutput(cli.FormatTable, cli.FormatTable, cli.FormatWide, cli.FormatJSON, cli.FormatYAML,
+		cli.FormatName, cli.FormatJSONPath, cli.FormatCustomColumns)
 }
 
-// checkOutput refuses an -o value not in allowed.
-func checkOutput(out string, allowed ...string) error {
-	if out == "" || slices.Contains(allowed, out) {
-		return nil
-	}
-	return fmt.Errorf("unknown output format -o %q: use one of %s", out, strings.Join(allowed, ", "))
+// newWriteOutput is the -o of add and update: kubectl's one-line summary by default.
+func newWriteOutput() *cli.Output {
+	return cli.NewOutput("", cli.FormatYAML, cli.FormatJSON, cli.FormatName, cli.FormatJSONPath)
 }
 
 // forPrint returns a copy of m ready to print: kind set, managed fields dropped (as kubectl does).
@@ -57,23 +42,12 @@ func forPrint(m *v1alpha1.RAMIdentityMapping) *v1alpha1.RAMIdentityMapping {
 	return c
 }
 
-// printMappings prints ms in format out. single means the user named exactly one object, so
-// json/yaml print that object rather than a list.
-func printMappings(w, errOut io.Writer, out string, ms []v1alpha1.RAMIdentityMapping, single bool, now time.Time) error {
-	switch out {
-	case outJSON, outYAML:
-		var obj runtime.Object
-		if single && len(ms) == 1 {
-			obj = forPrint(&ms[0])
-		} else {
-			l := &v1alpha1.RAMIdentityMappingList{TypeMeta: listTypeMeta, Items: make([]v1alpha1.RAMIdentityMapping, 0, len(ms))}
-			for i := range ms {
-				l.Items = append(l.Items, *forPrint(&ms[i]))
-			}
-			obj = l
-		}
-		return printObject(w, out, obj)
-	case outName:
+// printMappings prints ms with -o. single means the user named exactly one object, so the data
+// formats print that object rather than a list.
+func printMappings(streams genericiooptions.IOStreams, out *cli.Output, ms []v1alpha1.RAMIdentityMapping, single bool, now time.Time) error {
+	w := streams.Out
+	switch out.Name() {
+	case cli.FormatName:
 		p := &printers.NamePrinter{}
 		for i := range ms {
 			if err := p.PrintObj(forPrint(&ms[i]), w); err != nil {
@@ -81,21 +55,33 @@ func printMappings(w, errOut io.Writer, out string, ms []v1alpha1.RAMIdentityMap
 			}
 		}
 		return nil
+	case cli.FormatTable, cli.FormatWide:
+		if len(ms) == 0 {
+			fmt.Fprintln(streams.ErrOut, "No resources found")
+			return nil
+		}
+		opts := printers.PrintOptions{Wide: out.Name() == cli.FormatWide, NoHeaders: out.NoHeaders}
+		return printers.NewTablePrinter(opts).PrintObj(mappingTable(ms, now), w)
 	}
-	if len(ms) == 0 {
-		fmt.Fprintln(errOut, "No resources found")
-		return nil
+	if single && len(ms) == 1 {
+		return printObject(w, out, forPrint(&ms[0]))
 	}
-	return printers.NewTablePrinter(printers.PrintOptions{Wide: out == outWide}).PrintObj(mappingTable(ms, now), w)
+	l := &v1alpha1.RAMIdentityMappingList{TypeMeta: listTypeMeta, Items: make([]v1alpha1.RAMIdentityMapping, 0, len(ms))}
+	for i := range ms {
+		l.Items = append(l.Items, *forPrint(&ms[i]))
+	}
+	return printObject(w, out, l)
 }
 
-// printObject prints one object (or list) as json or yaml.
-func printObject(w io.Writer, out string, obj runtime.Object) error {
-	var p printers.ResourcePrinter = &printers.YAMLPrinter{}
-	if out == outJSON {
-		p = &printers.JSONPrinter{}
+// printObject prints one object (or list) as json, yaml, jsonpath= or custom-columns=.
+func printObject(w io.Writer, out *cli.Output, obj runtime.Object) error {
+	switch out.Name() {
+	case cli.FormatJSON:
+		return (&printers.JSONPrinter{}).PrintObj(obj, w)
+	case cli.FormatYAML:
+		return (&printers.YAMLPrinter{}).PrintObj(obj, w)
 	}
-	return p.PrintObj(obj, w)
+	return kube.PrintTemplate(w, out, obj)
 }
 
 // mappingTable builds the table of `get`/`list`: NAME, ARN, USERNAME, GROUPS, AGE, and for -o

@@ -126,6 +126,7 @@ func (o *rootOptions) addFlags(cmd *cobra.Command) {
 	pf.StringVar(&o.logLevel, "log-level", "", "ack-ram-tool compatibility: debug is the same as -v=1; error, warn and info change nothing")
 	_ = pf.MarkHidden("assume-yes")
 	_ = pf.MarkHidden("log-level")
+	_ = cmd.RegisterFlagCompletionFunc("cluster-id", o.completeClusterIDs)
 	_ = cmd.RegisterFlagCompletionFunc("credential-type", completeCredentialTypes)
 	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 }

@@ -213,20 +213,6 @@ func (m *Mapper) processNext(ctx context.Context) bool {
 	return true
 }
 
-// CanonicalPattern is the canonical form of a mapping ARN: the canonical ARN for a plain ARN
-// (assumed-role → role), the lower-cased pattern for a glob (matching is case-insensitive).
-func CanonicalPattern(s string) string {
-	s = strings.TrimSpace(s)
-	if arn.IsGlob(s) {
-		return strings.ToLower(s)
-	}
-	c, err := arn.Canonicalize(s)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(c)
-}
-
 func (m *Mapper) syncStatus(ctx context.Context, name string) error {
 	obj, err := m.lister.Get(name)
 	if apierrors.IsNotFound(err) {
@@ -236,7 +222,7 @@ func (m *Mapper) syncStatus(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	want := CanonicalPattern(obj.Spec.ARN)
+	want := arn.CanonicalKey(obj.Spec.ARN)
 	m.usersMu.Lock()
 	userID, seen := m.lastUser[name]
 	m.usersMu.Unlock()

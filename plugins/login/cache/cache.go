@@ -21,15 +21,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/cachedir"
 )
 
-// EnvCacheDir is kubectl's variable for its cache directory; the plugin
-// keeps its entries in the kubectl-ack subdirectory.
-const EnvCacheDir = "KUBECACHEDIR"
+// EnvCacheDir is kubectl's variable for its cache directory; the plugin keeps its entries in the
+// kubectl-ack subdirectory (pkg/cachedir).
+const EnvCacheDir = cachedir.EnvCacheDir
 
 // format identifies entry files written by this package.
 const format = "kubectl-ack.credential-cache/v1"
@@ -39,22 +39,10 @@ const (
 	lockSuffix  = ".lock"
 )
 
-// DefaultDir returns $KUBECACHEDIR/kubectl-ack, else ~/.kube/cache/kubectl-ack.
+// DefaultDir returns $KUBECACHEDIR/kubectl-ack, else ~/.kube/cache/kubectl-ack
+// (pkg/cachedir.DefaultDir).
 func DefaultDir(lookup func(string) (string, bool), home string) (string, error) {
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	if v, ok := lookup(EnvCacheDir); ok && strings.TrimSpace(v) != "" {
-		return filepath.Join(strings.TrimSpace(v), "kubectl-ack"), nil
-	}
-	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("find home directory for the credential cache (set %s): %w", EnvCacheDir, err)
-		}
-		home = h
-	}
-	return filepath.Join(home, ".kube", "cache", "kubectl-ack"), nil
+	return cachedir.DefaultDir(lookup, home)
 }
 
 // KeyInput identifies what a cached credential was issued for. Two inputs
@@ -118,12 +106,12 @@ func (s Store) Get(key string) *Entry {
 	if err != nil {
 		return nil
 	}
-	defer d.close()
+	defer d.Close()
 	return d.get(key)
 }
 
 func (d *dir) get(key string) *Entry {
-	data, err := d.read(key + entrySuffix)
+	data, err := d.ReadFile(key + entrySuffix)
 	if err != nil {
 		return nil
 	}
@@ -140,7 +128,7 @@ func (s Store) Put(key string, e *Entry) error {
 	if err != nil {
 		return err
 	}
-	defer d.close()
+	defer d.Close()
 	return d.put(key, e)
 }
 
@@ -149,7 +137,7 @@ func (d *dir) put(key string, e *Entry) error {
 	if err != nil {
 		return err
 	}
-	return d.writeAtomic(key+entrySuffix, data)
+	return d.WriteFile(key+entrySuffix, data)
 }
 
 // Delete removes the entry for key; a missing entry or directory is not an
@@ -162,8 +150,8 @@ func (s Store) Delete(key string) error {
 	if err != nil {
 		return err
 	}
-	defer d.close()
-	if err := d.root.Remove(key + entrySuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	defer d.Close()
+	if err := d.Root().Remove(key + entrySuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove cache entry: %w", err)
 	}
 	return nil
@@ -192,8 +180,8 @@ func (s Store) clear(clusterID string, remove bool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer d.close()
-	names, err := fs.ReadDir(d.root.FS(), ".")
+	defer d.Close()
+	names, err := fs.ReadDir(d.Root().FS(), ".")
 	if err != nil {
 		return 0, fmt.Errorf("read cache directory %s: %w", s.Dir, err)
 	}
@@ -207,7 +195,7 @@ func (s Store) clear(clusterID string, remove bool) (int, error) {
 		// Lock files stay: removing one another process holds would let a
 		// third process lock a new inode and refresh concurrently.
 		if remove {
-			if err := d.root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := d.Root().Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				errs = append(errs, err)
 				continue
 			}
@@ -225,7 +213,7 @@ func (s Store) clear(clusterID string, remove bool) (int, error) {
 // matches reports whether Clear(clusterID) removes the file name.
 func (d *dir) matches(name, clusterID string) bool {
 	if clusterID == "" {
-		return strings.HasSuffix(name, entrySuffix) || strings.HasSuffix(name, dataSuffix)
+		return strings.HasSuffix(name, entrySuffix) || strings.HasSuffix(name, cachedir.DataSuffix)
 	}
 	key, ok := strings.CutSuffix(name, entrySuffix)
 	if !ok {
@@ -255,7 +243,7 @@ func (s Store) GetOrRefresh(ctx context.Context, key string, now func() time.Tim
 		warn(derr)
 		return issueOnly(ctx, issue)
 	}
-	defer d.close()
+	defer d.Close()
 	if e := d.get(key); fresh(e) {
 		return e, false, nil
 	}

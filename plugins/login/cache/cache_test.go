@@ -267,7 +267,7 @@ func TestLockHonoursContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.close()
+	defer d.Close()
 	unlock, err := d.lock(context.Background(), "k", time.Hour)
 	if err != nil {
 		t.Fatal(err)

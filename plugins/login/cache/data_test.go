@@ -67,7 +67,7 @@ func TestDataInUntrustedDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	outside := filepath.Join(base, "outside")
-	if err := os.WriteFile(outside, []byte(dataFormat+" l\nplanted"), 0o600); err != nil {
+	if err := os.WriteFile(outside, []byte("kubectl-ack.data-cache/v1 l\nplanted"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	symlink(t, outside, filepath.Join(dir, "l.data"))

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/kubectl-ack/kubectl-ack/pkg/cachedir"
 )
 
 // staleLock is how old a lock file may get before it is considered left
@@ -22,7 +24,7 @@ const staleLock = 2 * time.Minute
 func (d *dir) lock(ctx context.Context, key string, timeout time.Duration) (func(), error) {
 	name := key + lockSuffix
 	err := pollLock(ctx, timeout, func() (bool, error) {
-		f, err := d.root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY|noFollow, 0o600)
+		f, err := d.Root().OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY|cachedir.NoFollow, 0o600)
 		if err == nil {
 			_, _ = f.WriteString(strconv.Itoa(os.Getpid()))
 			return true, f.Close()
@@ -30,18 +32,18 @@ func (d *dir) lock(ctx context.Context, key string, timeout time.Duration) (func
 		if !errors.Is(err, fs.ErrExist) {
 			return false, err
 		}
-		fi, serr := d.root.Lstat(name)
+		fi, serr := d.Root().Lstat(name)
 		switch {
 		case serr != nil:
 		case fi.Mode()&fs.ModeSymlink != 0:
-			return false, fmt.Errorf("%s is a symbolic link: the credential cache never follows links; remove it", d.name(name))
+			return false, fmt.Errorf("%s is a symbolic link: the credential cache never follows links; remove it", d.Path(name))
 		case time.Since(fi.ModTime()) > staleLock:
-			_ = d.root.Remove(name)
+			_ = d.Root().Remove(name)
 		}
 		return false, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("lock credential cache %s: %w", d.name(name), err)
+		return nil, fmt.Errorf("lock credential cache %s: %w", d.Path(name), err)
 	}
-	return func() { _ = d.root.Remove(name) }, nil
+	return func() { _ = d.Root().Remove(name) }, nil
 }

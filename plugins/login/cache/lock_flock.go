@@ -17,7 +17,7 @@ import (
 // the wait. A lock file that is a symbolic link or not the user's is
 // refused.
 func (d *dir) lock(ctx context.Context, key string, timeout time.Duration) (func(), error) {
-	f, _, err := d.open(key+lockSuffix, os.O_CREATE|os.O_RDWR, 0o600)
+	f, _, err := d.OpenFile(key+lockSuffix, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open cache lock: %w", err)
 	}
@@ -31,7 +31,7 @@ func (d *dir) lock(ctx context.Context, key string, timeout time.Duration) (func
 	})
 	if err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("lock credential cache %s: %w", d.name(key+lockSuffix), err)
+		return nil, fmt.Errorf("lock credential cache %s: %w", d.Path(key+lockSuffix), err)
 	}
 	return func() {
 		_ = syscall.Flock(fd, syscall.LOCK_UN)

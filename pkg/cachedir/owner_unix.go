@@ -1,6 +1,6 @@
 //go:build unix
 
-package cache
+package cachedir
 
 import (
 	"errors"
@@ -10,8 +10,8 @@ import (
 	"syscall"
 )
 
-// noFollow makes opening a symbolic link fail.
-const noFollow = syscall.O_NOFOLLOW
+// NoFollow makes opening a symbolic link fail (a flag of os.OpenFile).
+const NoFollow = syscall.O_NOFOLLOW
 
 // checkOwner refuses a file or directory that another user could have written: owned by someone
 // other than the effective user, or with group or other write permission.

@@ -1,15 +1,15 @@
 //go:build !unix
 
-package cache
+package cachedir
 
 import (
 	"io/fs"
 	"os"
 )
 
-// noFollow is 0: there is no O_NOFOLLOW here; dir.open checks entries with Lstat before opening
+// NoFollow is 0: there is no O_NOFOLLOW here; Dir.OpenFile checks entries with Lstat before opening
 // them and compares what it opened.
-const noFollow = 0
+const NoFollow = 0
 
 // checkOwner accepts everything: POSIX owners and modes do not exist here; the per-user profile
 // directory's ACL protects the cache.
