@@ -45,11 +45,12 @@ fuzz: ## bounded fuzzing of the token parser
 test-e2e: build kube-bins ## kubectl → ack-login → kube-apiserver → ack-ram-authenticator → emulator STS
 	cd test/e2e && $(GO) test -count=1 -timeout 30m ./...
 
-lint: ## gofmt, go vet, staticcheck, the import rules of ARCHITECTURE.md
+lint: ## gofmt, go vet, staticcheck, the import rules and the 80-line function limit of ARCHITECTURE.md
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^pkg/generated/' ) ); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck $$($(GO) list ./... | grep -v '/pkg/generated/')
 	$(GO) run ./hack/importcheck
+	$(GO) run ./hack/funclen
 	cd test/e2e && $(GO) vet ./...
 
 funclen: ## no production function over 80 lines (ARCHITECTURE.md): lists each longer one, exits 1
