@@ -53,6 +53,15 @@ func (s *Server) callerAccount(req *request) *account {
 	return s.account(req.caller.AccountID)
 }
 
+// role returns the role named name (any case) or RAM's EntityNotExist.Role. Caller holds s.mu.
+func (a *account) role(name string) (*roleRec, *apiError) {
+	r, ok := a.roles[strings.ToLower(name)]
+	if !ok {
+		return nil, roleNotFound(name)
+	}
+	return r, nil
+}
+
 func (s *Server) ramGetRole(req *request) (any, *apiError) {
 	name, e := requireParam(req, "RoleName")
 	if e != nil {
@@ -60,9 +69,9 @@ func (s *Server) ramGetRole(req *request) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.callerAccount(req).roles[strings.ToLower(name)]
-	if !ok {
-		return nil, roleNotFound(name)
+	r, e := s.callerAccount(req).role(name)
+	if e != nil {
+		return nil, e
 	}
 	return map[string]any{"Role": roleJSON(&r.Role)}, nil
 }
@@ -160,9 +169,9 @@ func (s *Server) ramUpdateRole(req *request) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.callerAccount(req).roles[strings.ToLower(name)]
-	if !ok {
-		return nil, roleNotFound(name)
+	r, e := s.callerAccount(req).role(name)
+	if e != nil {
+		return nil, e
 	}
 	if doc != "" {
 		r.AssumeRolePolicyDocument = doc
@@ -185,9 +194,9 @@ func (s *Server) ramDeleteRole(req *request) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.callerAccount(req)
-	r, ok := a.roles[strings.ToLower(name)]
-	if !ok {
-		return nil, roleNotFound(name)
+	r, e := a.role(name)
+	if e != nil {
+		return nil, e
 	}
 	if len(r.AttachedPolicies) > 0 {
 		return nil, newErr(409, "DeleteConflict.Role.Policy", "The role %s has attached policies; detach them first.", name)
@@ -345,9 +354,9 @@ func (s *Server) ramListPoliciesForRole(req *request) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.callerAccount(req)
-	r, ok := a.roles[strings.ToLower(name)]
-	if !ok {
-		return nil, roleNotFound(name)
+	r, e := a.role(name)
+	if e != nil {
+		return nil, e
 	}
 	list := []any{}
 	for _, ref := range r.AttachedPolicies {
@@ -396,9 +405,9 @@ func (s *Server) attachPolicy(a *account, typ, pname, rname string) *apiError {
 	if e != nil {
 		return e
 	}
-	r, ok := a.roles[strings.ToLower(rname)]
-	if !ok {
-		return roleNotFound(rname)
+	r, e := a.role(rname)
+	if e != nil {
+		return e
 	}
 	key := p.typ + "/" + strings.ToLower(p.name)
 	if _, dup := r.attachDates[key]; dup {
@@ -422,9 +431,9 @@ func (s *Server) ramDetachPolicyFromRole(req *request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	r, ok := a.roles[strings.ToLower(rname)]
-	if !ok {
-		return nil, roleNotFound(rname)
+	r, e := a.role(rname)
+	if e != nil {
+		return nil, e
 	}
 	key := p.typ + "/" + strings.ToLower(p.name)
 	if _, ok := r.attachDates[key]; !ok {
