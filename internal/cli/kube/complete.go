@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 )
@@ -23,11 +25,7 @@ func CompleteNamespaces(f *genericclioptions.ConfigFlags) cobra.CompletionFunc {
 			if err != nil {
 				return nil, err
 			}
-			names := make([]string, 0, len(l.Items))
-			for _, n := range l.Items {
-				names = append(names, n.Name)
-			}
-			return names, nil
+			return objectNames(l)
 		})
 	}
 }
@@ -45,11 +43,7 @@ func CompleteServiceAccounts(f *genericclioptions.ConfigFlags, namespace func() 
 			if err != nil {
 				return nil, err
 			}
-			names := make([]string, 0, len(l.Items))
-			for _, n := range l.Items {
-				names = append(names, n.Name)
-			}
-			return names, nil
+			return objectNames(l)
 		})
 	}
 }
@@ -79,4 +73,21 @@ func listNames(ctx context.Context, f *genericclioptions.ConfigFlags, prefix str
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// objectNames returns the names of the items of a list object.
+func objectNames(list runtime.Object) ([]string, error) {
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(items))
+	for _, it := range items {
+		o, err := meta.Accessor(it)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, o.GetName())
+	}
+	return names, nil
 }
